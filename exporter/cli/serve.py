@@ -1,0 +1,117 @@
+"""``imagepull-exporter [flags]``: run the exporter until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+
+from exporter.kube.config import load_api_config
+from exporter.kube.errors import ConfigError
+from exporter.logs import configure_logging
+from exporter.service import Exporter
+from exporter.settings import Settings, SettingsError, load_config_file, merge
+
+NAME = "serve"
+HELP = "Export image pull credential and failure metrics from a Kubernetes cluster."
+log = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The exporter's flags; defaults are shown from :class:`Settings`."""
+    d = Settings()
+    add = parser.add_argument
+    add(
+        "--web.listen-address",
+        dest="listen_address",
+        metavar="HOST:PORT",
+        help=f"address to serve metrics and probes on (default: {d.listen_address})",
+    )
+    add(
+        "--web.telemetry-path",
+        dest="telemetry_path",
+        metavar="PATH",
+        help=f"path of the metrics endpoint (default: {d.telemetry_path})",
+    )
+    add(
+        "--kubeconfig",
+        dest="kubeconfig",
+        metavar="PATH",
+        help="kubeconfig file (default: $KUBECONFIG, else in-cluster, else ~/.kube/config)",
+    )
+    add(
+        "--context",
+        dest="context",
+        metavar="NAME",
+        help="kubeconfig context (default: the current context)",
+    )
+    add(
+        "--namespace",
+        dest="namespaces",
+        action="append",
+        metavar="NS",
+        help="watch only this namespace; repeatable (default: all namespaces)",
+    )
+    add(
+        "--exclude-namespace",
+        dest="exclude_namespaces",
+        action="append",
+        metavar="NS",
+        help="never watch this namespace; repeatable (default: none)",
+    )
+    add(
+        "--log-level",
+        dest="log_level",
+        choices=["debug", "info", "warning", "error"],
+        help=f"log level (default: {d.log_level})",
+    )
+    add(
+        "--log-format",
+        dest="log_format",
+        choices=["text", "json"],
+        help=f"log format (default: {d.log_format})",
+    )
+    add("--config.file", dest="config_file", metavar="PATH",
+        help="YAML file with the same settings, keyed by flag name without dashes; "
+        "flags win (default: none)")  # fmt: skip
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Merge flags over ``--config.file``; raises :class:`SettingsError`."""
+    config = load_config_file(args.config_file) if args.config_file else {}
+    flags = {k: tuple(v) if isinstance(v, list) else v for k, v in vars(args).items()}
+    return merge(flags, config)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        settings = settings_from_args(args)
+        api = load_api_config(settings.kubeconfig, settings.context)
+    except (SettingsError, ConfigError) as exc:
+        print(f"imagepull-exporter: error: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level, settings.log_format)
+    log.info("using %s, API server %s", api.source, api.host)
+    try:
+        asyncio.run(_serve(Exporter(settings, api)))
+    except OSError as exc:  # the listen address is taken or not ours
+        print(f"imagepull-exporter: error: cannot serve: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+async def _serve(exporter: Exporter) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await exporter.start()
+    try:
+        await stop.wait()
+    finally:
+        log.info("shutting down")
+        with contextlib.suppress(Exception):
+            await exporter.stop()

@@ -1,0 +1,157 @@
+"""Shapes of the Kubernetes API objects we read, as TypedDicts.
+
+Only the fields the exporter uses are declared; everything is optional (``total=False``)
+because the cluster is untrusted input: reducers must cope with any field missing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypedDict
+
+
+class ManagedFieldsEntry(TypedDict, total=False):
+    manager: str
+    operation: str
+    time: str
+    fieldsType: str
+    fieldsV1: dict[str, object]
+    subresource: str
+
+
+class ObjectMeta(TypedDict, total=False):
+    name: str
+    namespace: str
+    uid: str
+    resourceVersion: str
+    creationTimestamp: str
+    deletionTimestamp: str
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    managedFields: list[ManagedFieldsEntry]
+
+
+class ListMeta(TypedDict, total=False):
+    resourceVersion: str
+    remainingItemCount: int
+    # ``continue`` is a Python keyword, so it is read with ``meta.get("continue")``.
+
+
+class LocalObjectReference(TypedDict, total=False):
+    name: str
+
+
+class ContainerSpec(TypedDict, total=False):
+    name: str
+    image: str
+    imagePullPolicy: str
+
+
+class PodSpec(TypedDict, total=False):
+    serviceAccountName: str
+    serviceAccount: str
+    imagePullSecrets: list[LocalObjectReference]
+    initContainers: list[ContainerSpec]
+    containers: list[ContainerSpec]
+    ephemeralContainers: list[ContainerSpec]
+    nodeName: str
+
+
+class ContainerStateWaiting(TypedDict, total=False):
+    reason: str
+    message: str
+
+
+class ContainerState(TypedDict, total=False):
+    waiting: ContainerStateWaiting
+    running: dict[str, object]
+    terminated: dict[str, object]
+
+
+class ContainerStatus(TypedDict, total=False):
+    name: str
+    image: str
+    imageID: str
+    ready: bool
+    state: ContainerState
+
+
+class PodCondition(TypedDict, total=False):
+    type: str
+    status: str
+    lastTransitionTime: str
+
+
+class PodStatus(TypedDict, total=False):
+    phase: str
+    conditions: list[PodCondition]
+    initContainerStatuses: list[ContainerStatus]
+    containerStatuses: list[ContainerStatus]
+    ephemeralContainerStatuses: list[ContainerStatus]
+    startTime: str
+
+
+class Pod(TypedDict, total=False):
+    metadata: ObjectMeta
+    spec: PodSpec
+    status: PodStatus
+
+
+class Secret(TypedDict, total=False):
+    metadata: ObjectMeta
+    type: str
+    data: dict[str, str]
+
+
+class ServiceAccount(TypedDict, total=False):
+    metadata: ObjectMeta
+    imagePullSecrets: list[LocalObjectReference]
+
+
+class ObjectReference(TypedDict, total=False):
+    kind: str
+    namespace: str
+    name: str
+    uid: str
+    fieldPath: str
+
+
+class EventSeries(TypedDict, total=False):
+    count: int
+    lastObservedTime: str
+
+
+class EventSource(TypedDict, total=False):
+    component: str
+    host: str
+
+
+class Event(TypedDict, total=False):
+    metadata: ObjectMeta
+    involvedObject: ObjectReference
+    reason: str
+    message: str
+    type: str
+    count: int
+    series: EventSeries
+    source: EventSource
+    reportingComponent: str
+    firstTimestamp: str
+    lastTimestamp: str
+    eventTime: str
+
+
+class Status(TypedDict, total=False):
+    kind: str
+    status: str
+    message: str
+    reason: str
+    code: int
+
+
+WatchEventType = Literal["ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"]
+
+# Any object a reflector delivers; reducers narrow it to the resource's own TypedDict.
+KubeObject = Pod | Secret | ServiceAccount | Event
+
+# A decoded JSON object as the reflector delivers it, before a reducer narrows it.
+RawObject = dict[str, Any]

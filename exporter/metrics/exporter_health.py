@@ -1,0 +1,86 @@
+"""Self-metrics: is the exporter watching, how fresh is what it knows, what did it drop."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from exporter.metrics.catalog import MetricSpec, Sample
+from exporter.metrics.view import ClusterView
+
+
+def _watch_up(view: ClusterView) -> Iterator[Sample]:
+    for resource, (up, _, _) in sorted(view.watch_health().items()):
+        yield (resource,), 1.0 if up else 0.0
+
+
+def _last_event(view: ClusterView) -> Iterator[Sample]:
+    for resource, (_, last, _) in sorted(view.watch_health().items()):
+        if last is not None:
+            yield (resource,), last
+
+
+def _restarts(view: ClusterView) -> Iterator[Sample]:
+    for resource, (_, _, restarts) in sorted(view.watch_health().items()):
+        for reason, count in sorted(restarts.items()):
+            yield (resource, reason), float(count)
+
+
+def _objects(view: ClusterView) -> Iterator[Sample]:
+    for resource, count in view.object_counts().items():
+        yield (resource,), float(count)
+
+
+def _series_dropped(view: ClusterView) -> Iterator[Sample]:
+    for metric, count in sorted(view.series_dropped.items()):
+        yield (metric,), float(count)
+
+
+def _build_info(view: ClusterView) -> Iterator[Sample]:
+    yield (view.version,), 1.0
+
+
+METRICS = (
+    MetricSpec(
+        "imagepull_exporter_watch_up",
+        "gauge",
+        "1 when every list+watch of the resource is connected, 0 while it fails.",
+        ("resource",),
+        _watch_up,
+    ),
+    MetricSpec(
+        "imagepull_exporter_last_event_timestamp_seconds",
+        "gauge",
+        "Unix time of the last list page or watch event (bookmarks included) received.",
+        ("resource",),
+        _last_event,
+    ),
+    MetricSpec(
+        "imagepull_exporter_watch_restarts_total",
+        "counter",
+        "Watches restarted because of a problem, by reason (gone, stalled, disconnected, "
+        "throttled, unreachable, server_error, unauthorized, forbidden, malformed, error).",
+        ("resource", "reason"),
+        _restarts,
+    ),
+    MetricSpec(
+        "imagepull_exporter_objects",
+        "gauge",
+        "Objects the exporter keeps per resource (events: image-pull failures only).",
+        ("resource",),
+        _objects,
+    ),
+    MetricSpec(
+        "imagepull_exporter_series_dropped_total",
+        "counter",
+        "Series left out because a per-metric cap was reached, summed over renders.",
+        ("metric",),
+        _series_dropped,
+    ),
+    MetricSpec(
+        "imagepull_exporter_build_info",
+        "gauge",
+        "Always 1; the exporter's version as a label.",
+        ("version",),
+        _build_info,
+    ),
+)

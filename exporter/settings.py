@@ -1,0 +1,128 @@
+"""Operator settings: flags, the same keys in ``--config.file``, and their validation."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Literal, cast
+
+import yaml
+
+LogFormat = Literal["text", "json"]
+LOG_LEVELS = ("debug", "info", "warning", "error")
+_NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+class SettingsError(ValueError):
+    """Operator input that cannot work; the message is the one line printed at exit."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the exporter is told at start. Field names match the flags."""
+
+    listen_address: str = ":9917"
+    """``--web.listen-address``: HOST:PORT to serve on; an empty host means every address."""
+    telemetry_path: str = "/metrics"
+    """``--web.telemetry-path``: path of the metrics endpoint."""
+    kubeconfig: str | None = None
+    """``--kubeconfig``: else ``$KUBECONFIG``, else in-cluster, else ``~/.kube/config``."""
+    context: str | None = None
+    """``--context``: kubeconfig context to use instead of the current one."""
+    namespaces: tuple[str, ...] = ()
+    """``--namespace`` (repeatable): watch only these namespaces; empty means all."""
+    exclude_namespaces: tuple[str, ...] = ()
+    """``--exclude-namespace`` (repeatable): never watch these namespaces."""
+    log_level: str = "info"
+    """``--log-level``: debug, info, warning or error."""
+    log_format: LogFormat = "text"
+    """``--log-format``: text or json (one object per line)."""
+
+    def __post_init__(self) -> None:
+        host_port(self.listen_address)
+        if not self.telemetry_path.startswith("/") or self.telemetry_path in (
+            "/healthz",
+            "/readyz",
+        ):
+            raise SettingsError(
+                f"--web.telemetry-path must start with / and not be a probe path: "
+                f"{self.telemetry_path!r}"
+            )
+        for ns in (*self.namespaces, *self.exclude_namespaces):
+            if not _NAMESPACE.match(ns):
+                raise SettingsError(f"not a valid namespace name: {ns!r}")
+        if self.log_level not in LOG_LEVELS:
+            raise SettingsError(f"--log-level must be one of {', '.join(LOG_LEVELS)}")
+        if self.log_format not in ("text", "json"):
+            raise SettingsError("--log-format must be text or json")
+
+
+# Config-file keys are the flag names without the leading dashes.
+CONFIG_KEYS = {
+    "web.listen-address": "listen_address",
+    "web.telemetry-path": "telemetry_path",
+    "kubeconfig": "kubeconfig",
+    "context": "context",
+    "namespace": "namespaces",
+    "exclude-namespace": "exclude_namespaces",
+    "log-level": "log_level",
+    "log-format": "log_format",
+}
+
+
+def load_config_file(path: str) -> dict[str, object]:
+    """Settings from a YAML file, keyed by field name; raises :class:`SettingsError`."""
+    try:
+        loaded = yaml.safe_load(Path(path).read_text())
+    except OSError as exc:
+        raise SettingsError(f"cannot read --config.file {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise SettingsError(f"--config.file {path} is not valid YAML{where}") from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise SettingsError(f"--config.file {path} must be a mapping of flag names to values")
+    values: dict[str, object] = {}
+    for key, value in loaded.items():
+        field = CONFIG_KEYS.get(str(key))
+        if field is None:
+            known = ", ".join(sorted(CONFIG_KEYS))
+            raise SettingsError(f"--config.file {path}: unknown key {key!r} (known: {known})")
+        values[field] = _coerce(field, value, path)
+    return values
+
+
+def _coerce(field: str, value: object, path: str) -> object:
+    if field in ("namespaces", "exclude_namespaces"):
+        items = value if isinstance(value, list) else [value]
+        if not all(isinstance(i, str) for i in items):
+            raise SettingsError(f"--config.file {path}: {field} must be a list of names")
+        return tuple(cast(list[str], items))
+    if not isinstance(value, str):
+        raise SettingsError(f"--config.file {path}: {field} must be a string")
+    return value
+
+
+def merge(flags: dict[str, object], config: dict[str, object]) -> Settings:
+    """Flags win over the config file, which wins over defaults."""
+    names = {f.name for f in fields(Settings)}
+    values = {k: v for k, v in config.items() if k in names}
+    values.update({k: v for k, v in flags.items() if k in names and v not in (None, ())})
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def host_port(address: str) -> tuple[str, int]:
+    """Split ``HOST:PORT``; ``:9917`` means every address.
+
+    >>> host_port(":9917")
+    ('', 9917)
+    >>> host_port("[::1]:8080")
+    ('::1', 8080)
+    """
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or int(port) > 65535:
+        raise SettingsError(f"--web.listen-address must be HOST:PORT, got {address!r}")
+    return host.strip("[]"), int(port)

@@ -1,0 +1,58 @@
+"""The cluster as the exporter knows it: one store per resource plus watch health."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from exporter.kube.reflector import ReflectorStatus
+from exporter.state import reducers
+from exporter.state.records import EventRecord, PodRecord, SecretRecord, ServiceAccountRecord
+from exporter.state.store import ObjectStore
+
+RESOURCES = ("pods", "events", "secrets", "serviceaccounts")
+AnyStore = (
+    ObjectStore[PodRecord]
+    | ObjectStore[SecretRecord]
+    | ObjectStore[ServiceAccountRecord]
+    | ObjectStore[EventRecord]
+)
+
+
+@dataclass
+class ClusterState:
+    """Written only by reflectors (through the stores), read by the collector."""
+
+    clock: Callable[[], float] = time.time
+    pods: ObjectStore[PodRecord] = field(init=False)
+    secrets: ObjectStore[SecretRecord] = field(init=False)
+    serviceaccounts: ObjectStore[ServiceAccountRecord] = field(init=False)
+    events: ObjectStore[EventRecord] = field(init=False)
+    watches: list[tuple[str, ReflectorStatus]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.pods = ObjectStore(reducers.make_pod_reducer(self.clock), reducers.key_by_name)
+        self.secrets = ObjectStore(reducers.make_secret_reducer(self.clock), reducers.key_by_name)
+        self.serviceaccounts = ObjectStore(reducers.reduce_service_account, reducers.key_by_name)
+        self.events = ObjectStore(reducers.reduce_event, reducers.key_by_uid)
+
+    def store_for(self, resource: str) -> AnyStore:
+        stores: dict[str, AnyStore] = {
+            "pods": self.pods,
+            "secrets": self.secrets,
+            "serviceaccounts": self.serviceaccounts,
+            "events": self.events,
+        }
+        return stores[resource]
+
+    def register_watch(self, resource: str) -> ReflectorStatus:
+        """A status object for one more reflector of ``resource``."""
+        status = ReflectorStatus()
+        self.watches.append((resource, status))
+        return status
+
+    @property
+    def synced(self) -> bool:
+        """Every reflector has completed its first LIST (what ``/readyz`` reports)."""
+        return bool(self.watches) and all(status.synced for _, status in self.watches)

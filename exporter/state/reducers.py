@@ -1,0 +1,215 @@
+"""Pure functions from a raw API object (and the previous record) to a compact record.
+
+A reducer returns ``None`` for an object the exporter does not keep. It never raises on
+malformed input: a field of the wrong type reads as absent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import time
+from collections.abc import Callable, Hashable, Iterable
+from typing import cast
+
+from exporter.kube.types import (
+    Event,
+    ObjectMeta,
+    RawObject,
+    Secret,
+    ServiceAccount,
+)
+from exporter.state.records import (
+    ContainerKind,
+    ContainerRecord,
+    EventRecord,
+    PodRecord,
+    SecretRecord,
+    ServiceAccountRecord,
+)
+from exporter.state.timestamps import parse_rfc3339
+
+Clock = Callable[[], float]
+MAX_NAME = 253  # DNS subdomain names; anything longer is not a real object name
+MAX_MESSAGE = 4096
+PULL_EVENT_REASONS = frozenset(
+    {"Failed", "BackOff", "InspectFailed", "ErrImageNeverPull", "FailedToRetrieveImagePullSecret"}
+)
+_DIGEST_KEY = os.urandom(32)  # per process: the digest reveals nothing across restarts
+
+
+def _str(value: object, limit: int = MAX_NAME) -> str:
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def _dict(value: object) -> dict[str, object]:
+    return value if isinstance(value, dict) else {}
+
+
+def _dicts(value: object) -> list[dict[str, object]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _meta(raw: RawObject) -> ObjectMeta:
+    meta = raw.get("metadata")
+    return cast(ObjectMeta, meta) if isinstance(meta, dict) else ObjectMeta()
+
+
+def key_by_name(raw: RawObject) -> Hashable | None:
+    """``(namespace, name)``, the identity pods, secrets and service accounts are joined by."""
+    meta = _meta(raw)
+    name = _str(meta.get("name"))
+    return (_str(meta.get("namespace")), name) if name else None
+
+
+def key_by_uid(raw: RawObject) -> Hashable | None:
+    """The object's UID: events are counted per UID, so a recreated name counts anew."""
+    return _str(_meta(raw).get("uid")) or None
+
+
+def _names(refs: object) -> tuple[str, ...]:
+    return tuple(n for ref in _dicts(refs) if (n := _str(ref.get("name"))))
+
+
+def make_pod_reducer(
+    clock: Clock = time.time,
+) -> Callable[[RawObject, PodRecord | None], PodRecord]:
+    """A reducer for pods; ``clock`` stamps when a container was first seen waiting."""
+
+    def reduce_pod(raw: RawObject, old: PodRecord | None) -> PodRecord:
+        meta = _meta(raw)
+        spec, status = _dict(raw.get("spec")), _dict(raw.get("status"))
+        previous = {(c.kind, c.name): c for c in old.containers} if old else {}
+        containers: list[ContainerRecord] = []
+        for kind, spec_key, status_key in _CONTAINER_FIELDS:
+            statuses = {_str(s.get("name")): s for s in _dicts(status.get(status_key))}
+            for c in _dicts(spec.get(spec_key)):
+                name = _str(c.get("name"))
+                waiting = _waiting(statuses.get(name))
+                before = previous.get((kind, name))
+                since = None
+                if waiting is not None:
+                    since = (
+                        before.waiting_since if before and before.waiting_reason else None
+                    ) or (clock())
+                containers.append(
+                    ContainerRecord(
+                        name=name,
+                        kind=kind,
+                        image=_str(c.get("image"), MAX_MESSAGE),
+                        waiting_reason=waiting[0] if waiting else None,
+                        waiting_message=waiting[1] if waiting else None,
+                        waiting_since=since,
+                    )
+                )
+        return PodRecord(
+            namespace=_str(meta.get("namespace")),
+            name=_str(meta.get("name")),
+            uid=_str(meta.get("uid")),
+            service_account=_str(spec.get("serviceAccountName") or spec.get("serviceAccount"))
+            or "default",
+            image_pull_secrets=_names(spec.get("imagePullSecrets")),
+            containers=tuple(containers),
+        )
+
+    return reduce_pod
+
+
+_CONTAINER_FIELDS: tuple[tuple[ContainerKind, str, str], ...] = (
+    ("init", "initContainers", "initContainerStatuses"),
+    ("regular", "containers", "containerStatuses"),
+    ("ephemeral", "ephemeralContainers", "ephemeralContainerStatuses"),
+)
+
+
+def _waiting(status: dict[str, object] | None) -> tuple[str, str] | None:
+    waiting = _dict(_dict(status).get("state")).get("waiting")
+    if not isinstance(waiting, dict):
+        return None
+    return _str(waiting.get("reason"), 128), _str(waiting.get("message"), MAX_MESSAGE)
+
+
+def reduce_service_account(
+    raw: RawObject, old: ServiceAccountRecord | None
+) -> ServiceAccountRecord:
+    sa = cast(ServiceAccount, raw)
+    meta = _meta(raw)
+    return ServiceAccountRecord(
+        namespace=_str(meta.get("namespace")),
+        name=_str(meta.get("name")),
+        image_pull_secrets=_names(sa.get("imagePullSecrets")),
+    )
+
+
+def make_secret_reducer(
+    clock: Clock = time.time,
+) -> Callable[[RawObject, SecretRecord | None], SecretRecord]:
+    """A reducer for secrets: keeps derived facts, drops the data itself."""
+
+    def reduce_secret(raw: RawObject, old: SecretRecord | None) -> SecretRecord:
+        secret = cast(Secret, raw)
+        meta = _meta(raw)
+        data = _dict(raw.get("data"))
+        digest = _digest(data.items())
+        created = parse_rfc3339(meta.get("creationTimestamp"))
+        written = _data_write_time(meta)
+        if old is None:
+            rotated = written or created
+        elif digest != old.data_digest:
+            # The API said when the data was written if that is newer; else we saw it now.
+            rotated = written if written and written > (old.last_rotated or 0) else clock()
+        else:
+            rotated = old.last_rotated
+        return SecretRecord(
+            namespace=_str(meta.get("namespace")),
+            name=_str(meta.get("name")),
+            uid=_str(meta.get("uid")),
+            type=_str(secret.get("type"), 256) or "Opaque",
+            created=created,
+            last_rotated=rotated,
+            data_digest=digest,
+        )
+
+    return reduce_secret
+
+
+def _digest(items: Iterable[tuple[str, object]]) -> str:
+    mac = hmac.new(_DIGEST_KEY, digestmod=hashlib.sha256)
+    for key, value in sorted((str(k), str(v)) for k, v in items):
+        mac.update(key.encode(errors="replace") + b"\0" + value.encode(errors="replace") + b"\0")
+    return mac.hexdigest()[:16]
+
+
+def _data_write_time(meta: ObjectMeta) -> float | None:
+    """Latest managedFields time of a manager that wrote the secret's data."""
+    latest: float | None = None
+    for entry in _dicts(meta.get("managedFields")):
+        fields = entry.get("fieldsV1")
+        if isinstance(fields, dict) and ("f:data" in fields or "f:stringData" in fields):
+            when = parse_rfc3339(entry.get("time"))
+            if when is not None and (latest is None or when > latest):
+                latest = when
+    return latest
+
+
+def reduce_event(raw: RawObject, old: EventRecord | None) -> EventRecord | None:
+    """Pull-failure events about pods; every other event is dropped at once."""
+    event = cast(Event, raw)
+    involved = event.get("involvedObject")
+    reason = _str(event.get("reason"), 128)
+    if not isinstance(involved, dict) or involved.get("kind") != "Pod":
+        return None
+    if reason not in PULL_EVENT_REASONS:
+        return None
+    series = event.get("series")
+    count = series.get("count") if isinstance(series, dict) else event.get("count")
+    meta = _meta(raw)
+    return EventRecord(
+        uid=_str(meta.get("uid")),
+        namespace=_str(meta.get("namespace")) or _str(involved.get("namespace")),
+        pod=_str(involved.get("name")),
+        reason=reason,
+        message=_str(event.get("message"), MAX_MESSAGE),
+        count=count if isinstance(count, int) and count > 0 else 1,
+    )

@@ -1,0 +1,121 @@
+"""A keyed store of compact records, fed by reflectors through per-reflector partitions.
+
+Several reflectors may feed one store (one per namespace, or one per secret type); each
+owns the keys it delivered, so a relist by one removes only its own vanished objects.
+Listeners see every change with the phase it happened in, which is what counters derived
+from watches need to avoid double counting across relists and restarts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterator
+from enum import Enum
+from typing import Any, Generic, TypeVar
+
+R = TypeVar("R")
+K = Hashable
+
+
+class Phase(Enum):
+    """Where a change came from."""
+
+    INITIAL_LIST = "initial_list"
+    """The first LIST of this process: what already existed before we started."""
+    RELIST = "relist"
+    """A LIST after a 410 or a reconnect: objects here may be new since we last looked."""
+    WATCH = "watch"
+    """A watch event: a change as it happens."""
+
+
+Reducer = Callable[[dict[str, Any], "R | None"], "R | None"]
+KeyOf = Callable[[dict[str, Any]], "K | None"]
+Listener = Callable[["R | None", "R | None", Phase], None]
+
+
+class ObjectStore(Generic[R]):
+    """Records by key. ``version`` grows on every change, for caches built on top."""
+
+    def __init__(self, reduce: Reducer[R], key_of: KeyOf) -> None:
+        self._reduce = reduce
+        self._key_of = key_of
+        self._records: dict[K, R] = {}
+        self._listeners: list[Listener[R]] = []
+        self.version = 0
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __iter__(self) -> Iterator[R]:
+        return iter(self._records.values())
+
+    def get(self, key: K) -> R | None:
+        return self._records.get(key)
+
+    def add_listener(self, listener: Listener[R]) -> None:
+        self._listeners.append(listener)
+
+    def partition(self) -> StorePartition[R]:
+        """A sink for one reflector."""
+        return StorePartition(self)
+
+    def _put(self, raw: dict[str, Any], phase: Phase) -> K | None:
+        key = self._key_of(raw)
+        if key is None:
+            return None
+        old = self._records.get(key)
+        new = self._reduce(raw, old)
+        if new is None:
+            self._remove(key, phase)
+            return None
+        if new != old:
+            self._records[key] = new
+            self.version += 1
+            for listener in self._listeners:
+                listener(old, new, phase)
+        return key
+
+    def _remove(self, key: K, phase: Phase) -> None:
+        old = self._records.pop(key, None)
+        if old is not None:
+            self.version += 1
+            for listener in self._listeners:
+                listener(old, None, phase)
+
+
+class StorePartition(Generic[R]):
+    """The keys one reflector owns in a store; implements the reflector's ``Sink``."""
+
+    def __init__(self, store: ObjectStore[R]) -> None:
+        self._store = store
+        self._owned: set[K] = set()
+        self._seen: set[K] | None = None
+        self._phase = Phase.WATCH
+
+    def begin_relist(self, *, initial: bool) -> None:
+        self._seen = set()
+        self._phase = Phase.INITIAL_LIST if initial else Phase.RELIST
+
+    def upsert(self, obj: dict[str, Any]) -> None:
+        key = self._store._put(obj, self._phase)
+        if key is None:
+            key = self._store._key_of(obj)
+            if key is not None:
+                self._owned.discard(key)
+            return
+        self._owned.add(key)
+        if self._seen is not None:
+            self._seen.add(key)
+
+    def delete(self, obj: dict[str, Any]) -> None:
+        key = self._store._key_of(obj)
+        if key is not None and key in self._owned:
+            self._owned.discard(key)
+            self._store._remove(key, Phase.WATCH)
+
+    def end_relist(self) -> None:
+        seen = self._seen or set()
+        for key in self._owned - seen:
+            self._store._remove(key, self._phase)
+        self._owned = seen
+        self._seen = None
+        self._phase = Phase.WATCH

@@ -1,0 +1,143 @@
+"""Reducers: raw API objects to compact records, robust to malformed input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from exporter.state.reducers import (
+    make_pod_reducer,
+    make_secret_reducer,
+    reduce_event,
+    reduce_service_account,
+)
+
+
+class FakeClock:
+    def __init__(self, now: float = 1_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def pod(waiting: str | None, message: str = "") -> dict[str, Any]:
+    state: dict[str, Any] = (
+        {"waiting": {"reason": waiting, "message": message}} if waiting else {"running": {}}
+    )
+    return {
+        "metadata": {"namespace": "payments", "name": "api-1", "uid": "u1"},
+        "spec": {
+            "serviceAccountName": "api",
+            "imagePullSecrets": [{"name": "ghcr"}, {"bogus": 1}, "junk"],
+            "initContainers": [{"name": "migrate", "image": "ghcr.io/acme/migrate:1"}],
+            "containers": [{"name": "api", "image": "ghcr.io/acme/api:2"}],
+        },
+        "status": {
+            "initContainerStatuses": [{"name": "migrate", "state": {"terminated": {}}}],
+            "containerStatuses": [{"name": "api", "state": state}],
+        },
+    }
+
+
+def test_pod_record_keeps_waiting_since_across_reason_flips() -> None:
+    clock = FakeClock()
+    reduce = make_pod_reducer(clock)
+    first = reduce(pod("ErrImagePull", "401 Unauthorized"), None)
+    assert first.image_pull_secrets == ("ghcr",)
+    assert first.service_account == "api"
+    assert [(c.kind, c.name) for c in first.containers] == [
+        ("init", "migrate"),
+        ("regular", "api"),
+    ]
+    api = first.containers[1]
+    assert (api.waiting_reason, api.waiting_since) == ("ErrImagePull", 1_000.0)
+    clock.now = 1_030.0
+    second = reduce(pod("ImagePullBackOff"), first)
+    assert second.containers[1].waiting_since == 1_000.0
+    third = reduce(pod(None), second)
+    assert third.containers[1].waiting_reason is None
+    assert third.containers[1].waiting_since is None
+    clock.now = 1_100.0
+    assert reduce(pod("ErrImagePull"), third).containers[1].waiting_since == 1_100.0
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {},
+        {"metadata": "x", "spec": [], "status": 3},
+        {"metadata": {"name": 5}, "spec": {"containers": [None, 1, {"name": None}]}},
+        {"spec": {"containers": [{"name": "a"}]}, "status": {"containerStatuses": [{"state": 1}]}},
+    ],
+)
+def test_pod_reducer_survives_malformed_objects(raw: dict[str, Any]) -> None:
+    record = make_pod_reducer()(raw, None)
+    assert record.service_account == "default"
+
+
+def test_service_account_pull_secrets() -> None:
+    record = reduce_service_account(
+        {"metadata": {"namespace": "a", "name": "default"}, "imagePullSecrets": [{"name": "r"}]},
+        None,
+    )
+    assert record.image_pull_secrets == ("r",)
+
+
+def secret(data: dict[str, str], managed_time: str | None = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "namespace": "a",
+        "name": "pull",
+        "uid": "s1",
+        "creationTimestamp": "2026-11-01T00:00:00Z",
+    }
+    if managed_time:
+        meta["managedFields"] = [
+            {"manager": "kubectl", "time": "2026-11-01T00:00:00Z", "fieldsV1": {"f:type": {}}},
+            {"manager": "rotator", "time": managed_time, "fieldsV1": {"f:data": {}}},
+        ]
+    return {"metadata": meta, "type": "kubernetes.io/dockerconfigjson", "data": data}
+
+
+def test_secret_rotation_time_from_managed_fields_then_observed_change() -> None:
+    clock = FakeClock(1_800_000_000.0)
+    reduce = make_secret_reducer(clock)
+    created = reduce(secret({".dockerconfigjson": "e30="}), None)
+    assert created.last_rotated == created.created == 1_793_491_200.0
+    written = reduce(secret({".dockerconfigjson": "e30="}, "2026-11-20T00:00:00Z"), None)
+    assert written.last_rotated == 1_795_132_800.0
+    same = reduce(secret({".dockerconfigjson": "e30="}), created)
+    assert same.last_rotated == created.last_rotated
+    changed = reduce(secret({".dockerconfigjson": "e30K"}), created)
+    assert changed.last_rotated == 1_800_000_000.0
+
+
+def test_secret_record_holds_no_data() -> None:
+    canary = "Y2FuYXJ5LXBhc3N3b3JkLTQyNDI="
+    record = make_secret_reducer()(secret({".dockerconfigjson": canary}), None)
+    assert canary not in repr(record)
+
+
+def event(reason: str, kind: str = "Pod", **extra: Any) -> dict[str, Any]:
+    return {
+        "metadata": {"namespace": "a", "name": "e", "uid": "e1"},
+        "involvedObject": {"kind": kind, "name": "api-1", "namespace": "a"},
+        "reason": reason,
+        "message": "Failed to pull image",
+        **extra,
+    }
+
+
+def test_events_keep_only_pod_pull_reasons_and_their_count() -> None:
+    assert reduce_event(event("Scheduled"), None) is None
+    assert reduce_event(event("Failed", kind="Node"), None) is None
+    record = reduce_event(event("Failed", count=7), None)
+    assert record is not None
+    assert (record.pod, record.count) == ("api-1", 7)
+    series = reduce_event(event("BackOff", count=1, series={"count": 12}), None)
+    assert series is not None
+    assert series.count == 12
+    bogus = reduce_event(event("BackOff", count="many"), None)
+    assert bogus is not None
+    assert bogus.count == 1
