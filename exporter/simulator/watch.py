@@ -1,0 +1,183 @@
+"""WATCH streams: chunked JSON lines, as the API server's watch cache sends them.
+
+- ``resourceVersion`` unset, "" or "0": synthetic ADDED events for the current objects,
+  then every change; N: every remembered change after N, or one ERROR event (410
+  Expired, "too old resource version: N (M)") when history after N is gone.
+- ``allowWatchBookmarks=true``: a BOOKMARK carrying the latest resourceVersion every
+  bookmark interval while the stream is idle.
+- ``timeoutSeconds``: the stream ends cleanly after that long.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from exporter.simulator.errors import ApiError, bad_request, too_old_resource_version
+from exporter.simulator.faults import DisconnectMidLine, ErrorEvent, Fault, Gone, Stall
+from exporter.simulator.store import ResourceTable, Watch, encode, event_line, with_type
+
+
+def error_line(error: ApiError) -> bytes:
+    """An ERROR event carrying ``error``'s Status."""
+    return b'{"type":"ERROR","object":' + encode(error.status()) + b"}\n"
+
+
+def bookmark_line(kind: str, rv: int) -> bytes:
+    """A BOOKMARK event: only kind, apiVersion and metadata.resourceVersion are set."""
+    obj = {"kind": kind, "apiVersion": "v1", "metadata": {"resourceVersion": str(rv)}}
+    return event_line("BOOKMARK", encode(obj))
+
+
+def parse_resource_version(value: str | None) -> int | None:
+    """None for "start with the current objects", else the integer version."""
+    if value in (None, "", "0"):
+        return None
+    try:
+        return int(str(value))
+    except ValueError:
+        raise bad_request(
+            f'resourceVersion: Invalid value: "{value}": must be an integer'
+        ) from None
+
+
+def open_watch(table: ResourceTable, watch: Watch, since: int | None) -> list[bytes] | ApiError:
+    """Register ``watch`` and return the lines it must send first (or the 410 to send).
+
+    Runs without awaiting, so no write can slip between the snapshot and registration.
+    """
+    if since is None:
+        initial = [
+            event_line("ADDED", with_type(table.resource.kind, table.raw[key]))
+            for key in table.scan(watch.namespace, None)
+            if watch.selects(table.objects[key])
+        ]
+    else:
+        if since < table.compacted_rv:
+            return too_old_resource_version(since, table.compacted_rv)
+        lines = (watch.line_for(change) for change in table.changes_after(since))
+        initial = [line for line in lines if line is not None]
+    table.watches.add(watch)
+    return initial
+
+
+@dataclass(frozen=True, slots=True)
+class WatchOptions:
+    """How one watch stream behaves."""
+
+    current_rv: Callable[[], int]
+    bookmarks: bool = False
+    bookmark_interval: float = 60.0
+    timeout_seconds: float | None = None
+
+
+async def serve_watch(
+    request: web.Request,
+    table: ResourceTable,
+    watch: Watch,
+    since: int | None,
+    *,
+    fault: Fault | None,
+    options: WatchOptions,
+) -> web.StreamResponse:
+    """Stream events to the client until timeout, disconnect, restart or a fault."""
+    opened = open_watch(table, watch, since)
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    try:
+        if isinstance(opened, ApiError):
+            await response.write(error_line(opened))
+        elif isinstance(fault, Gone):
+            expired = too_old_resource_version(since or 0, options.current_rv())
+            await response.write(error_line(expired))
+        elif isinstance(fault, ErrorEvent):
+            await response.write(error_line(ApiError(fault.code, "InternalError", fault.message)))
+        elif isinstance(fault, Stall):
+            await _stall(watch, fault.seconds)
+        elif isinstance(fault, DisconnectMidLine):
+            lines = opened if isinstance(opened, list) else []
+            await _disconnect(response, watch, lines, fault.events, table.resource.kind)
+            drop_connection(request)
+            return response
+        else:
+            await _stream(response, watch, opened, table.resource.kind, options)
+        await response.write_eof()
+    except (ConnectionResetError, asyncio.CancelledError):
+        pass  # the client went away
+    finally:
+        table.watches.discard(watch)
+    return response
+
+
+async def _stream(
+    response: web.StreamResponse,
+    watch: Watch,
+    initial: list[bytes],
+    kind: str,
+    options: WatchOptions,
+) -> None:
+    loop = asyncio.get_running_loop()
+    interval = options.bookmark_interval
+    deadline = loop.time() + options.timeout_seconds if options.timeout_seconds else None
+    next_bookmark = loop.time() + interval if options.bookmarks else None
+    if initial:
+        await response.write(b"".join(initial))
+    while True:
+        now = loop.time()
+        if deadline is not None and deadline <= now:
+            return
+        waits = [t - now for t in (deadline, next_bookmark) if t is not None]
+        try:
+            line = await asyncio.wait_for(
+                watch.queue.get(), max(0.0, min(waits)) if waits else None
+            )
+        except TimeoutError:
+            if next_bookmark is not None and loop.time() >= next_bookmark:
+                # the queue is empty, so every change up to the current version was sent
+                await response.write(bookmark_line(kind, options.current_rv()))
+                next_bookmark = loop.time() + interval
+            continue
+        lines = [line]
+        while line != Watch.CLOSE and not watch.queue.empty():
+            line = watch.queue.get_nowait()
+            lines.append(line)
+        await response.write(b"".join(lines))
+        if line == Watch.CLOSE:
+            return
+
+
+async def _stall(watch: Watch, seconds: float) -> None:
+    """Send nothing for ``seconds``; end early only when the server stops or restarts."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while (left := deadline - loop.time()) > 0:
+        try:
+            line = await asyncio.wait_for(watch.queue.get(), left)
+        except TimeoutError:
+            return
+        if line == Watch.CLOSE:
+            return
+
+
+async def _disconnect(
+    response: web.StreamResponse, watch: Watch, initial: list[bytes], events: int, kind: str
+) -> None:
+    """Send ``events`` whole lines, then half of the next one (the caller then hangs up)."""
+    lines = list(initial)
+    while not watch.queue.empty():
+        lines.append(watch.queue.get_nowait())
+    lines = [line for line in lines if line != Watch.CLOSE]
+    whole, rest = lines[:events], lines[events:]
+    partial = rest[0] if rest else bookmark_line(kind, 0)
+    await response.write(b"".join(whole) + partial[: max(1, len(partial) // 2)])
+
+
+def drop_connection(request: web.Request) -> None:
+    """Close the TCP connection under a response in flight."""
+    transport = request.transport
+    if transport is not None:
+        transport.close()
