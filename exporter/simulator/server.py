@@ -219,7 +219,23 @@ class Simulator:
 
     def load_scenario(self, name_or_path: str) -> None:
         """Load a scenario (built-in name or YAML path); see :mod:`exporter.simulator.scenarios`."""
-        self.apply_objects(load_scenario_objects(name_or_path))
+        objects = load_scenario_objects(name_or_path)
+        for obj in objects:
+            if obj.get("kind") == "Event":
+                self._link_event(obj)
+            else:
+                self.apply_objects([obj])
+        self.apply_objects([o for o in objects if o.get("kind") == "Event"])
+
+    def _link_event(self, event: JSONObject) -> None:
+        """Give a scenario event the uid of the pod it is about (unknown when written)."""
+        involved = event.get("involvedObject") or {}
+        if involved.get("kind") != "Pod" or involved.get("uid"):
+            return
+        namespace = involved.get("namespace") or event.get("metadata", {}).get("namespace", "")
+        pod = self.cluster.tables["pods"].objects.get((namespace, involved.get("name", "")))
+        if pod is not None:
+            involved["uid"] = pod["metadata"]["uid"]
 
     # --- faults --------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ load sees the same ``now``. Expressions:
 ``dockerconfigjson(registry=ghcr.io, username=bot, password=github_pat())``
     base64 of ``{"auths": {registry: {username, password, auth}}}``, ready for
     ``data: {.dockerconfigjson: ...}`` of a ``kubernetes.io/dockerconfigjson`` secret.
-``b64('text')``
+``b64(text='some text')``
     base64 of a string.
 
 Arguments are ``name=value``; a value is a moment, a nested call, a quoted string
@@ -123,7 +123,7 @@ FUNCTIONS: dict[str, Callable[..., str]] = {
     "jwt": jwt_token,
     "github_pat": github_pat,
     "dockerconfigjson": dockerconfigjson,
-    "b64": lambda value: _b64(str(value)),
+    "b64": lambda text: _b64(str(text)),
 }
 
 

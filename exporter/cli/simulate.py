@@ -1,0 +1,97 @@
+"""``imagepull-exporter simulate``: run the Kubernetes API simulator in the foreground.
+
+Writes a kubeconfig pointing at it, prints one ready line, serves until SIGINT/SIGTERM.
+With a token (the default generates one) it serves HTTPS with a self-signed certificate
+that the kubeconfig trusts, because kubectl sends tokens only over TLS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import signal
+import sys
+
+from exporter.simulator import ScenarioError, Simulator
+
+NAME = "simulate"
+HELP = "run the Kubernetes API simulator on a scenario and write a kubeconfig for it"
+
+
+def _listen(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit() or int(port) > 65535:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {value!r}")
+    return host.strip("[]"), int(port)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the ``simulate`` flags."""
+    parser.add_argument(
+        "--listen",
+        type=_listen,
+        default=("127.0.0.1", 0),
+        metavar="HOST:PORT",
+        help="address to serve on; port 0 picks a free port (default 127.0.0.1:0)",
+    )
+    parser.add_argument(
+        "--kubeconfig-out", required=True, metavar="PATH", help="kubeconfig to write"
+    )
+    parser.add_argument(
+        "--scenario",
+        default="demo",
+        metavar="NAME_OR_PATH",
+        help="built-in scenario name or YAML file (default demo)",
+    )
+    parser.add_argument(
+        "--token",
+        default=None,
+        help="bearer token clients must send (default: a random one, written to the kubeconfig)",
+    )
+    parser.add_argument(
+        "--no-auth",
+        action="store_true",
+        help="serve plain HTTP without a token (kubectl then sends no credentials)",
+    )
+    parser.add_argument(
+        "--bookmark-interval",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="how often idle watches get a BOOKMARK event (default 60)",
+    )
+
+
+async def _serve(args: argparse.Namespace, sim: Simulator) -> None:
+    host, port = args.listen
+    url = await sim.start(host, port)
+    try:
+        sim.write_kubeconfig(args.kubeconfig_out)
+        print(f"simulator ready at {url} (kubeconfig: {args.kubeconfig_out})", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await stop.wait()
+    finally:
+        await sim.stop()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the simulator until SIGINT/SIGTERM; 2 for a bad scenario or address."""
+    token = None if args.no_auth else args.token or secrets.token_urlsafe(24)
+    sim = Simulator(token=token, bookmark_interval=args.bookmark_interval, tls=token is not None)
+    try:
+        sim.load_scenario(args.scenario)
+    except (ScenarioError, ValueError) as error:
+        print(f"imagepull-exporter simulate: {error}", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(_serve(args, sim))
+    except OSError as error:
+        print(
+            f"imagepull-exporter simulate: cannot serve on {args.listen}: {error}", file=sys.stderr
+        )
+        return 2
+    return 0
