@@ -30,9 +30,9 @@ ECR_TOKEN_LIFETIME_SECONDS = 12 * 3600.0
 # Private registries: <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn], and the
 # dual-stack <account>.dkr-ecr.<region>.on.aws; labels may be globs in a keyring key.
 _ECR_HOST = re.compile(
-    r"^[^./]+\.dkr\.ecr(?:-fips)?\.[^./]+\.amazonaws\.com(?:\.cn)?$"
-    r"|^[^./]+\.dkr-ecr\.[^./]+\.on\.aws$"
-    r"|^public\.ecr\.aws$"
+    r"[^./]+\.dkr\.ecr(?:-fips)?\.[^./]+\.amazonaws\.com(?:\.cn)?"
+    r"|[^./]+\.dkr-ecr\.[^./]+\.on\.aws"
+    r"|public\.ecr\.aws"
 )
 
 
@@ -47,7 +47,7 @@ def is_ecr_registry(registry_key: str) -> bool:
     host = registry_key.partition("/")[0]
     if ":" in host:
         host = host.rsplit(":", 1)[0]
-    return _ECR_HOST.match(host.lower()) is not None
+    return _ECR_HOST.fullmatch(host.lower()) is not None
 
 
 def read_ecr_times(password: str, *, now: float) -> TokenTimes | None:

@@ -24,8 +24,8 @@ from exporter.credentials.limits import MAX_JWT_CHARS
 from exporter.credentials.timestamps import plausible_timestamp
 
 # header.payload.signature, base64url without padding; the signature is empty for alg=none.
-# Checked before pyjwt sees the string so most non-tokens cost one regex match.
-_JWT_SHAPE = re.compile(r"^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
+# Checked (fullmatch: "$" would accept a trailing newline) before pyjwt sees the string.
+_JWT_SHAPE = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 _NO_VERIFICATION: jwt.types.Options = {
     "verify_signature": False,
     "verify_exp": False,
@@ -53,7 +53,7 @@ def looks_like_jwt(token: str) -> bool:
     >>> looks_like_jwt("dckr_pat_abc.def.ghi")
     False
     """
-    return len(token) <= MAX_JWT_CHARS and _JWT_SHAPE.match(token) is not None
+    return len(token) <= MAX_JWT_CHARS and _JWT_SHAPE.fullmatch(token) is not None
 
 
 def read_jwt_claims(token: str) -> Mapping[str, object] | None:

@@ -29,10 +29,10 @@ MAX_REGISTRY_KEY_CHARS = 1024
 _SCHEMES = ("https://", "http://")
 # Host labels as Go's url.Parse accepts them, minus sub-delimiters no registry uses;
 # "*" is kubelet's per-label glob.
-_HOST = re.compile(r"^[A-Za-z0-9_~*-]+(?:\.[A-Za-z0-9_~*-]*)*$")
-_IPV6_HOST = re.compile(r"^\[[0-9A-Fa-f:.]+\]$")
-_PORT = re.compile(r"^[0-9]*$")
-_PATH = re.compile(r"^[A-Za-z0-9._~/*:@!$&'()+,;=-]*$")
+_HOST = re.compile(r"[A-Za-z0-9_~*-]+(?:\.[A-Za-z0-9_~*-]*)*")
+_IPV6_HOST = re.compile(r"\[[0-9A-Fa-f:.]+\]")
+_PORT = re.compile(r"[0-9]*")
+_PATH = re.compile(r"[A-Za-z0-9._~/*:@!$&'()+,;=-]*")
 _VERSION_PREFIXES = ("/v1/", "/v2/")
 
 
@@ -62,16 +62,16 @@ def _valid_authority(authority: str) -> str | None:
     if authority.startswith("["):
         host, bracket, port = authority.partition("]")
         host += bracket
-        if not _IPV6_HOST.match(host) or (port and not port.startswith(":")):
+        if not _IPV6_HOST.fullmatch(host) or (port and not port.startswith(":")):
             return None
         port = port[1:]
     elif authority.count(":") <= 1:
         host, _, port = authority.partition(":")
-        if not _HOST.match(host):
+        if not _HOST.fullmatch(host):
             return None
     else:
         return None
-    if not _PORT.match(port):
+    if not _PORT.fullmatch(port):
         return None
     # Go accepts an empty port ("host:"), which then matches like no port at all.
     return f"{host}:{port}" if port else host
@@ -94,7 +94,7 @@ def normalise_registry_key(location: str) -> str | None:
     path = slash + path
     # Go would read "?"/"#" as query/fragment and "@" as user info: the key kubelet uses
     # would not be the one written, so the entry is reported instead of reinterpreted.
-    if "@" in authority or "://" in rest or not _PATH.match(path):
+    if "@" in authority or "://" in rest or not _PATH.fullmatch(path):
         return None
     host_port = _valid_authority(authority)
     if host_port is None:

@@ -24,7 +24,7 @@ _YEAR_SECONDS = 365.25 * 24 * 3600
 #: expire often carry exp = year 9999; treating that as no expiry is the honest reading.
 PAST_WINDOW_SECONDS = 30 * _YEAR_SECONDS
 FUTURE_WINDOW_SECONDS = 100 * _YEAR_SECONDS
-_UNIX_SECONDS = re.compile(r"^[0-9]{1,12}(?:\.[0-9]{1,9})?$")
+_UNIX_SECONDS = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,9})?")
 
 
 def plausible_timestamp(value: object, *, now: float) -> float | None:
@@ -58,7 +58,7 @@ def parse_timestamp(text: str, *, now: float) -> float | None:
     text = text.strip()
     if not text or len(text) > MAX_TIMESTAMP_CHARS:
         return None
-    if _UNIX_SECONDS.match(text):
+    if _UNIX_SECONDS.fullmatch(text):
         return plausible_timestamp(float(text), now=now)
     try:
         # RFC 3339 allows a lower-case "t" and "z"; fromisoformat only the upper case.
