@@ -45,9 +45,9 @@ class Classification:
 
 def _cause_of(text: str) -> Cause | None:
     lowered = without_quoted_tokens(text).lower()
-    for cause, pattern in SIGNALS:
-        if pattern.search(lowered):
-            return cause
+    for signal in SIGNALS:
+        if signal.found_in(lowered):
+            return signal.cause
     return None
 
 
