@@ -1,0 +1,146 @@
+"""The shipped rules: generated from the config, valid, and unit tested with promtool."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from alerts.generate import ALERTS, ConfigError, load_config, parse_duration, render
+from tests.alerts.conftest import REPO, RULES, UNIT_TESTS, load_alert_rules
+
+SEVERITIES = {"critical", "warning", "info"}
+
+
+def test_committed_rules_match_the_generator() -> None:
+    result = subprocess.run(
+        [sys.executable, "alerts/generate.py", "--check"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_promtool_accepts_the_rules(promtool: Path) -> None:
+    result = subprocess.run(
+        [str(promtool), "check", "rules", str(RULES)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_promtool_unit_tests_pass(promtool: Path) -> None:
+    result = subprocess.run(
+        [str(promtool), "test", "rules", str(UNIT_TESTS)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_alert_has_a_firing_and_a_silent_unit_test() -> None:
+    cases = [
+        case
+        for test in yaml.safe_load(UNIT_TESTS.read_text())["tests"]
+        for case in test.get("alert_rule_test", [])
+    ]
+    firing = {c["alertname"] for c in cases if c.get("exp_alerts")}
+    silent = {c["alertname"] for c in cases if not c.get("exp_alerts")}
+    names = {str(rule["alert"]) for rule in load_alert_rules()}
+    assert names - firing == set(), "alerts without a firing case"
+    assert names - silent == set(), "alerts without a non-firing case"
+
+
+def test_every_firing_case_asserts_severity_and_all_annotations() -> None:
+    for test in yaml.safe_load(UNIT_TESTS.read_text())["tests"]:
+        for case in test.get("alert_rule_test", []):
+            for alert in case.get("exp_alerts") or []:
+                assert alert["exp_labels"]["severity"] in SEVERITIES, test["name"]
+                assert set(alert["exp_annotations"]) == {"summary", "description", "runbook_url"}
+
+
+@pytest.mark.parametrize("rule", load_alert_rules(), ids=lambda rule: str(rule["alert"]))
+def test_alert_carries_severity_summary_description_and_runbook(rule: dict[str, object]) -> None:
+    labels = rule["labels"]
+    annotations = rule["annotations"]
+    assert isinstance(labels, dict)
+    assert isinstance(annotations, dict)
+    assert labels["severity"] in SEVERITIES
+    assert annotations["summary"]
+    assert "$labels" in annotations["description"] or "{job=" in annotations["description"]
+    assert annotations["runbook_url"].endswith("#" + str(rule["alert"]).lower())
+
+
+def test_all_declared_alerts_are_in_the_rules_file() -> None:
+    assert [str(rule["alert"]) for rule in load_alert_rules()] == [a.name for a in ALERTS]
+
+
+def test_only_credentials_pods_depend_on_may_page() -> None:
+    for rule in load_alert_rules():
+        expr = str(rule["expr"])
+        if "credential_expiry" in expr and rule["labels"] == {"severity": "critical"}:
+            assert "imagepull_secret_referencing_pods" in expr, rule["alert"]
+
+
+def test_a_custom_config_renders_valid_rules(tmp_path: Path, promtool: Path) -> None:
+    config = yaml.safe_load((REPO / "alerts" / "config.yaml").read_text())
+    config["job_selector"] = 'job="kube-system/imagepull", cluster="eu-1"'
+    config["thresholds"]["credential_expiring_soon"] = "30d"
+    config["for"]["ImagePullCredentialExpired"] = "0s"
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    output = tmp_path / "custom.rules.yml"
+    subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "alerts" / "generate.py"),
+            "--config",
+            str(tmp_path / "config.yaml"),
+            "--output",
+            str(output),
+        ],
+        check=True,
+    )
+    text = output.read_text()
+    assert 'imagepull_secret_missing{job="kube-system/imagepull", cluster="eu-1"} > 0' in text
+    assert "< 2592000" in text
+    result = subprocess.run(
+        [str(promtool), "check", "rules", str(output)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ({"job_selector": ""}, "job_selector: expected a non-empty string"),
+        ({"thresholds": {"credential_expiring_soon": "2 weeks"}}, "is not a duration"),
+        ({"thresholds": {"short_lived_left_fraction": 2}}, "short_lived_left_fraction"),
+        ({"for": {"ImagePullNoSuchAlert": "5m"}}, "unknown alert(s) ImagePullNoSuchAlert"),
+        ({"target_labels": ["cluster", "not a label"]}, "target_labels"),
+    ],
+)
+def test_a_bad_config_is_one_clear_error(
+    tmp_path: Path, edit: dict[str, object], message: str
+) -> None:
+    config = yaml.safe_load((REPO / "alerts" / "config.yaml").read_text())
+    for key, value in edit.items():
+        if isinstance(value, dict):
+            config[key].update(value)
+        else:
+            config[key] = value
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        render(load_config(path))
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("90d", 7776000), ("1d12h", 129600), ("5m", 300), ("1w", 604800)]
+)
+def test_durations_read_like_prometheus(text: str, seconds: int) -> None:
+    assert parse_duration(text, "key") == seconds
