@@ -65,14 +65,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 async def _serve(args: argparse.Namespace, sim: Simulator) -> None:
     host, port = args.listen
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(
+            signum, stop.set
+        )  # before the ready line: callers may signal at once
     url = await sim.start(host, port)
     try:
         sim.write_kubeconfig(args.kubeconfig_out)
         print(f"simulator ready at {url} (kubeconfig: {args.kubeconfig_out})", flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
         await stop.wait()
     finally:
         await sim.stop()

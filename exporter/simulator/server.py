@@ -92,8 +92,11 @@ class Simulator:
         for probe in ("/healthz", "/livez", "/readyz"):
             app.router.add_get(probe, _ok)
         control.add_routes(app, self)
-        app.router.add_route("*", "/api/v1/{tail:.+}", lambda r: handle_api(r, self))
+        app.router.add_route("*", "/api/v1/{tail:.+}", self._handle_api)
         return app
+
+    async def _handle_api(self, request: web.Request) -> web.StreamResponse:
+        return await handle_api(request, self)
 
     @web.middleware
     async def _errors_and_auth(self, request: web.Request, handler: Any) -> web.StreamResponse:
