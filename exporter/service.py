@@ -15,6 +15,7 @@ from exporter.kube.config import ApiConfig
 from exporter.kube.reflector import Reflector, ReflectorSettings
 from exporter.kube.targets import watch_targets
 from exporter.metrics.collector import StateCollector
+from exporter.metrics.view import Limits
 from exporter.settings import Settings, host_port
 from exporter.state.cluster import ClusterState
 
@@ -36,7 +37,8 @@ class Exporter:
         self.settings = settings
         self.state = state or ClusterState()
         self.registry = CollectorRegistry(auto_describe=True)
-        self.registry.register(StateCollector(self.state))
+        limits = Limits(max_failing_containers=settings.max_failing_containers)
+        self.registry.register(StateCollector(self.state, limits=limits))
         self._client = KubeClient(api)
         self._reflector_settings = reflector_settings or ReflectorSettings()
         self._tasks: list[asyncio.Task[None]] = []

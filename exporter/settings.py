@@ -38,6 +38,8 @@ class Settings:
     """``--log-level``: debug, info, warning or error."""
     log_format: LogFormat = "text"
     """``--log-format``: text or json (one object per line)."""
+    max_failing_containers: int = 2000
+    """``--max-failing-containers``: cap on per-container failure series."""
 
     def __post_init__(self) -> None:
         host_port(self.listen_address)
@@ -54,6 +56,8 @@ class Settings:
                 raise SettingsError(f"not a valid namespace name: {ns!r}")
         if self.log_level not in LOG_LEVELS:
             raise SettingsError(f"--log-level must be one of {', '.join(LOG_LEVELS)}")
+        if self.max_failing_containers < 0:
+            raise SettingsError("--max-failing-containers must not be negative")
         if self.log_format not in ("text", "json"):
             raise SettingsError("--log-format must be text or json")
 
@@ -68,6 +72,7 @@ CONFIG_KEYS = {
     "exclude-namespace": "exclude_namespaces",
     "log-level": "log_level",
     "log-format": "log_format",
+    "max-failing-containers": "max_failing_containers",
 }
 
 
@@ -101,6 +106,10 @@ def _coerce(field: str, value: object, path: str) -> object:
         if not all(isinstance(i, str) for i in items):
             raise SettingsError(f"--config.file {path}: {field} must be a list of names")
         return tuple(cast(list[str], items))
+    if field == "max_failing_containers":
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise SettingsError(f"--config.file {path}: {field} must be a whole number")
+        return value
     if not isinstance(value, str):
         raise SettingsError(f"--config.file {path}: {field} must be a string")
     return value

@@ -36,7 +36,7 @@ def test_bad_config_files_give_one_clear_error(tmp_path: Path, content: str, mes
 
 
 def test_missing_config_file() -> None:
-    with pytest.raises(SettingsError, match="cannot read --config.file"):
+    with pytest.raises(SettingsError, match=r"cannot read --config\.file"):
         load_config_file("/nonexistent/config.yaml")
 
 

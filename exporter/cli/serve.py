@@ -74,9 +74,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=["text", "json"],
         help=f"log format (default: {d.log_format})",
     )
-    add("--config.file", dest="config_file", metavar="PATH",
+    add(
+        "--max-failing-containers",
+        dest="max_failing_containers",
+        type=int,
+        metavar="N",
+        help="cap on per-container failure series; the rest are counted in "
+        f"imagepull_exporter_series_dropped_total (default: {d.max_failing_containers})",
+    )
+    add(
+        "--config.file",
+        dest="config_file",
+        metavar="PATH",
         help="YAML file with the same settings, keyed by flag name without dashes; "
-        "flags win (default: none)")  # fmt: skip
+        "flags win (default: none)",
+    )
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:

@@ -55,6 +55,6 @@ def _cap(value: str) -> str:
 
 def all_metrics() -> tuple[MetricSpec, ...]:
     """The whole catalog, in exposition order."""
-    from exporter.metrics import exporter_health
+    from exporter.metrics import credentials, exporter_health, failures
 
-    return exporter_health.METRICS
+    return failures.METRICS + credentials.METRICS + exporter_health.METRICS

@@ -9,7 +9,7 @@ from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
 from exporter.metrics.catalog import MetricSpec, all_metrics
-from exporter.metrics.view import ClusterView
+from exporter.metrics.view import ClusterView, Limits
 from exporter.state.cluster import ClusterState
 
 
@@ -20,8 +20,14 @@ class StateCollector(Collector):
     state while it runs: the view is consistent without locks.
     """
 
-    def __init__(self, state: ClusterState, catalog: tuple[MetricSpec, ...] | None = None) -> None:
+    def __init__(
+        self,
+        state: ClusterState,
+        catalog: tuple[MetricSpec, ...] | None = None,
+        limits: Limits | None = None,
+    ) -> None:
         self._state = state
+        self._limits = limits or Limits()
         self._catalog = catalog if catalog is not None else all_metrics()
         self._dropped: Counter[str] = Counter()
 
@@ -30,6 +36,6 @@ class StateCollector(Collector):
             yield spec.family()
 
     def collect(self) -> Iterator[Metric]:
-        view = ClusterView(self._state, series_dropped=self._dropped)
+        view = ClusterView(self._state, self._limits, series_dropped=self._dropped)
         families = [spec.build(view) for spec in self._catalog]
         yield from families

@@ -4,9 +4,29 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import NamedTuple, TypeVar
 
 from exporter import __version__
+from exporter.credentials import registry_matches
 from exporter.state.cluster import RESOURCES, ClusterState
+from exporter.state.records import ContainerRecord, PodRecord
+from exporter.state.reducers import UNKNOWN_REGISTRY
+
+T = TypeVar("T")
+
+
+class FailingContainer(NamedTuple):
+    pod: PodRecord
+    container: ContainerRecord
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Caps on per-object series; what is over a cap is counted as dropped."""
+
+    max_failing_containers: int = 2000
+    """Series per failing container (``--max-failing-containers``)."""
 
 
 @dataclass
@@ -14,8 +34,83 @@ class ClusterView:
     """Derived from :class:`ClusterState` at the start of a scrape; never mutated after."""
 
     state: ClusterState
+    limits: Limits = field(default_factory=Limits)
     version: str = __version__
     series_dropped: Counter[str] = field(default_factory=Counter)
+
+    @cached_property
+    def failing_containers(self) -> list[FailingContainer]:
+        """Containers waiting on an image pull, sorted by namespace, pod, container."""
+        failing = [
+            FailingContainer(pod, container)
+            for pod in self.state.pods
+            for container in pod.containers
+            if container.pull_cause is not None
+        ]
+        failing.sort(key=lambda f: (f.pod.namespace, f.pod.name, f.container.name))
+        return failing
+
+    @cached_property
+    def pod_secret_refs(self) -> list[tuple[PodRecord, tuple[str, ...]]]:
+        """Each pod with its pull secrets: its own plus its service account's, as kubelet
+        sees them (admission usually copies the latter into the pod already)."""
+        refs = []
+        for pod in self.state.pods:
+            account = self.state.serviceaccounts.get((pod.namespace, pod.service_account))
+            names = pod.image_pull_secrets + (account.image_pull_secrets if account else ())
+            refs.append((pod, tuple(dict.fromkeys(names))))
+        return refs
+
+    @cached_property
+    def referencing_pods(self) -> Counter[tuple[str, str]]:
+        """Pods per referenced (namespace, secret), whether the secret exists or not."""
+        counts: Counter[tuple[str, str]] = Counter()
+        for pod, names in self.pod_secret_refs:
+            for name in names:
+                counts[(pod.namespace, name)] += 1
+        return counts
+
+    @cached_property
+    def secret_namespaces(self) -> dict[str, set[str]]:
+        """Namespaces holding a pull secret of each name."""
+        found: dict[str, set[str]] = {}
+        for secret in self.state.secrets:
+            found.setdefault(secret.name, set()).add(secret.namespace)
+        return found
+
+    @cached_property
+    def uncovered_pods(self) -> Counter[tuple[str, str]]:
+        """Pods per (namespace, image registry) whose pull secrets do not cover an image.
+
+        Only pods that reference pull secrets count: a public image pulled without any
+        secret is not uncovered.
+        """
+        counts: Counter[tuple[str, str]] = Counter()
+        for pod, names in self.pod_secret_refs:
+            if not names:
+                continue
+            keys = [
+                credential.registry
+                for name in names
+                if (secret := self.state.secrets.get((pod.namespace, name))) is not None
+                for credential in secret.credentials
+            ]
+            registries = {
+                c.registry
+                for c in pod.containers
+                if c.registry != UNKNOWN_REGISTRY
+                and not any(registry_matches(key, c.image) for key in keys)
+            }
+            for registry in registries:
+                counts[(pod.namespace, registry)] += 1
+        return counts
+
+    def capped(self, metric: str, items: list[T], cap: int) -> list[T]:
+        """The first ``cap`` items; the rest are counted as dropped series of ``metric``."""
+        if len(items) > cap:
+            self.series_dropped[metric] += len(items) - cap
+            return items[:cap]
+        return items
 
     def watch_health(self) -> dict[str, tuple[bool, float | None, Counter[str]]]:
         """Per resource: all its watches up, latest event time, restarts by reason."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from exporter.kube.reflector import ReflectorStatus
 from exporter.state import reducers
+from exporter.state.failures import FailureCounter
 from exporter.state.records import EventRecord, PodRecord, SecretRecord, ServiceAccountRecord
 from exporter.state.store import ObjectStore
 
@@ -30,12 +31,14 @@ class ClusterState:
     serviceaccounts: ObjectStore[ServiceAccountRecord] = field(init=False)
     events: ObjectStore[EventRecord] = field(init=False)
     watches: list[tuple[str, ReflectorStatus]] = field(default_factory=list)
+    failures: FailureCounter = field(default_factory=FailureCounter)
 
     def __post_init__(self) -> None:
         self.pods = ObjectStore(reducers.make_pod_reducer(self.clock), reducers.key_by_name)
         self.secrets = ObjectStore(reducers.make_secret_reducer(self.clock), reducers.key_by_name)
         self.serviceaccounts = ObjectStore(reducers.reduce_service_account, reducers.key_by_name)
         self.events = ObjectStore(reducers.reduce_event, reducers.key_by_uid)
+        self.events.add_listener(self.failures)
 
     def store_for(self, resource: str) -> AnyStore:
         stores: dict[str, AnyStore] = {

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from exporter.credentials import Credential, Problem
+
 ContainerKind = Literal["init", "regular", "ephemeral"]
 
 
@@ -13,10 +15,13 @@ class ContainerRecord:
     name: str
     kind: ContainerKind
     image: str
+    registry: str
+    """Registry host of ``image`` as kubelet normalises it; ``unknown`` if unparsable."""
     waiting_reason: str | None = None
-    waiting_message: str | None = None
+    pull_cause: str | None = None
+    """Why the pull fails (a ``Cause`` value), when waiting with an image-pull reason."""
     waiting_since: float | None = None
-    """When we first saw the container waiting with this reason (kept across updates)."""
+    """When we first saw the container waiting (kept while it keeps waiting)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +51,8 @@ class SecretRecord:
     last_rotated: float | None
     data_digest: str
     """Keyed hash of the data: tells a rotation apart from a metadata-only update."""
+    credentials: tuple[Credential, ...]
+    problems: frozenset[Problem]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,5 +61,7 @@ class EventRecord:
     namespace: str
     pod: str
     reason: str
-    message: str
+    cause: str
+    registry: str
     count: int
+    """The Event's own ``series.count`` or ``count``: how often kubelet saw it."""

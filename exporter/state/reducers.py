@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable, Hashable, Iterable
 from typing import cast
 
+from exporter.credentials import parse_pull_secret
+from exporter.images.reference import registry_of
 from exporter.kube.types import (
     Event,
     ObjectMeta,
@@ -20,6 +22,7 @@ from exporter.kube.types import (
     Secret,
     ServiceAccount,
 )
+from exporter.pullerrors import PULL_WAITING_REASONS, classify, pull_failure_event
 from exporter.state.records import (
     ContainerKind,
     ContainerRecord,
@@ -33,9 +36,7 @@ from exporter.state.timestamps import parse_rfc3339
 Clock = Callable[[], float]
 MAX_NAME = 253  # DNS subdomain names; anything longer is not a real object name
 MAX_MESSAGE = 4096
-PULL_EVENT_REASONS = frozenset(
-    {"Failed", "BackOff", "InspectFailed", "ErrImageNeverPull", "FailedToRetrieveImagePullSecret"}
-)
+UNKNOWN_REGISTRY = "unknown"
 _DIGEST_KEY = os.urandom(32)  # per process: the digest reveals nothing across restarts
 
 
@@ -93,13 +94,18 @@ def make_pod_reducer(
                     since = (
                         before.waiting_since if before and before.waiting_reason else None
                     ) or (clock())
+                image = _str(c.get("image"), MAX_MESSAGE)
+                cause = None
+                if waiting is not None and waiting[0] in PULL_WAITING_REASONS:
+                    cause = classify(waiting[1], reason=waiting[0]).cause.value
                 containers.append(
                     ContainerRecord(
                         name=name,
                         kind=kind,
-                        image=_str(c.get("image"), MAX_MESSAGE),
+                        image=image,
+                        registry=registry_of(image) or UNKNOWN_REGISTRY,
                         waiting_reason=waiting[0] if waiting else None,
-                        waiting_message=waiting[1] if waiting else None,
+                        pull_cause=cause,
                         waiting_since=since,
                     )
                 )
@@ -161,14 +167,24 @@ def make_secret_reducer(
             rotated = written if written and written > (old.last_rotated or 0) else clock()
         else:
             rotated = old.last_rotated
+        annotations = _dict(meta.get("annotations"))
+        secret_type = _str(secret.get("type"), 256) or "Opaque"
+        parsed = parse_pull_secret(
+            secret_type,
+            {str(k): v for k, v in data.items() if isinstance(v, str)},
+            {str(k): v for k, v in annotations.items() if isinstance(v, str)},
+            now=clock(),
+        )
         return SecretRecord(
             namespace=_str(meta.get("namespace")),
             name=_str(meta.get("name")),
             uid=_str(meta.get("uid")),
-            type=_str(secret.get("type"), 256) or "Opaque",
+            type=secret_type,
             created=created,
             last_rotated=rotated,
             data_digest=digest,
+            credentials=parsed.credentials,
+            problems=parsed.problems,
         )
 
     return reduce_secret
@@ -200,7 +216,8 @@ def reduce_event(raw: RawObject, old: EventRecord | None) -> EventRecord | None:
     reason = _str(event.get("reason"), 128)
     if not isinstance(involved, dict) or involved.get("kind") != "Pod":
         return None
-    if reason not in PULL_EVENT_REASONS:
+    classification = pull_failure_event(reason, _str(event.get("message"), MAX_MESSAGE))
+    if classification is None:
         return None
     series = event.get("series")
     count = series.get("count") if isinstance(series, dict) else event.get("count")
@@ -210,6 +227,7 @@ def reduce_event(raw: RawObject, old: EventRecord | None) -> EventRecord | None:
         namespace=_str(meta.get("namespace")) or _str(involved.get("namespace")),
         pod=_str(involved.get("name")),
         reason=reason,
-        message=_str(event.get("message"), MAX_MESSAGE),
+        cause=classification.cause.value,
+        registry=classification.registry or UNKNOWN_REGISTRY,
         count=count if isinstance(count, int) and count > 0 else 1,
     )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from prometheus_client import CollectorRegistry, generate_latest
 
 from exporter import __version__
 from exporter.metrics.catalog import all_metrics
 from exporter.metrics.collector import StateCollector
+from exporter.metrics.reference import render as render_reference
 from exporter.state.cluster import ClusterState
 
 
@@ -55,3 +58,10 @@ def test_describe_matches_catalog() -> None:
     assert [m.name for m in collector.describe()] == [
         spec.name.removesuffix("_total") for spec in all_metrics()
     ]
+
+
+def test_metrics_reference_doc_is_current() -> None:
+    doc = Path(__file__).parents[2] / "docs" / "metrics.md"
+    assert doc.read_text() == render_reference(), (
+        "run: python -m exporter.metrics.reference > docs/metrics.md"
+    )

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from exporter.state.reducers import (
+    UNKNOWN_REGISTRY,
     make_pod_reducer,
     make_secret_reducer,
     reduce_event,
@@ -53,6 +54,8 @@ def test_pod_record_keeps_waiting_since_across_reason_flips() -> None:
     ]
     api = first.containers[1]
     assert (api.waiting_reason, api.waiting_since) == ("ErrImagePull", 1_000.0)
+    assert (api.registry, api.pull_cause) == ("ghcr.io", "auth")
+    assert first.containers[0].pull_cause is None
     clock.now = 1_030.0
     second = reduce(pod("ImagePullBackOff"), first)
     assert second.containers[1].waiting_since == 1_000.0
@@ -75,6 +78,7 @@ def test_pod_record_keeps_waiting_since_across_reason_flips() -> None:
 def test_pod_reducer_survives_malformed_objects(raw: dict[str, Any]) -> None:
     record = make_pod_reducer()(raw, None)
     assert record.service_account == "default"
+    assert all(c.registry == UNKNOWN_REGISTRY for c in record.containers)
 
 
 def test_service_account_pull_secrets() -> None:
@@ -119,25 +123,42 @@ def test_secret_record_holds_no_data() -> None:
     assert canary not in repr(record)
 
 
-def event(reason: str, kind: str = "Pod", **extra: Any) -> dict[str, Any]:
+GHCR_401 = (
+    'Failed to pull image "ghcr.io/acme/api:2": failed to pull and unpack image '
+    '"ghcr.io/acme/api:2": failed to resolve reference "ghcr.io/acme/api:2": failed to '
+    "authorize: failed to fetch oauth token: unexpected status from GET request to "
+    "https://ghcr.io/token?scope=repository%3Aacme%2Fapi%3Apull&service=ghcr.io: 401 Unauthorized"
+)
+
+
+def event(reason: str, message: str = GHCR_401, kind: str = "Pod", **extra: Any) -> dict[str, Any]:
     return {
         "metadata": {"namespace": "a", "name": "e", "uid": "e1"},
         "involvedObject": {"kind": kind, "name": "api-1", "namespace": "a"},
         "reason": reason,
-        "message": "Failed to pull image",
+        "message": message,
         **extra,
     }
 
 
-def test_events_keep_only_pod_pull_reasons_and_their_count() -> None:
-    assert reduce_event(event("Scheduled"), None) is None
+def test_events_keep_only_pod_pull_failures_with_cause_and_count() -> None:
+    assert reduce_event(event("Scheduled", "Successfully assigned a/api-1"), None) is None
     assert reduce_event(event("Failed", kind="Node"), None) is None
+    assert reduce_event(event("Failed", "Error: ErrImagePull"), None) is None
+    assert reduce_event(event("BackOff", "Back-off restarting failed container"), None) is None
     record = reduce_event(event("Failed", count=7), None)
     assert record is not None
-    assert (record.pod, record.count) == ("api-1", 7)
-    series = reduce_event(event("BackOff", count=1, series={"count": 12}), None)
+    assert (record.pod, record.count, record.cause, record.registry) == (
+        "api-1",
+        7,
+        "auth",
+        "ghcr.io",
+    )
+    backoff = 'Back-off pulling image "ghcr.io/acme/api:2"'
+    series = reduce_event(event("BackOff", backoff, count=1, series={"count": 12}), None)
     assert series is not None
-    assert series.count == 12
-    bogus = reduce_event(event("BackOff", count="many"), None)
+    assert (series.count, series.cause) == (12, "backoff")
+    bogus = reduce_event(event("Failed", count="many"), None)
     assert bogus is not None
     assert bogus.count == 1
+    assert "Unauthorized" not in repr(bogus)

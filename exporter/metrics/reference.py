@@ -1,0 +1,31 @@
+"""``docs/metrics.md`` rendered from the catalog: ``python -m exporter.metrics.reference``."""
+
+from __future__ import annotations
+
+import sys
+
+from exporter.metrics.catalog import all_metrics
+
+HEADER = """# Metrics reference
+
+Generated from the metric catalog (`exporter/metrics/catalog.py` and the modules it
+lists) by `python -m exporter.metrics.reference > docs/metrics.md`; a test fails when
+this file is stale. Timestamps are unix seconds: compute ages in PromQL with `time()`.
+Label values come from cluster objects and are capped at 256 characters.
+
+| metric | type | labels | stability | description |
+| --- | --- | --- | --- | --- |
+"""
+
+
+def render() -> str:
+    rows = [
+        f"| `{m.name}` | {m.type} | {', '.join(f'`{label}`' for label in m.labels)} "
+        f"| {m.stability} | {m.help} |"
+        for m in all_metrics()
+    ]
+    return HEADER + "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(render())
