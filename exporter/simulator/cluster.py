@@ -9,7 +9,6 @@ real server.
 
 from __future__ import annotations
 
-import copy
 import random
 import uuid
 from typing import Any
@@ -20,7 +19,7 @@ from exporter.simulator.defaults import apply_defaults, validate_name
 from exporter.simulator.managed_fields import changed_fields, record_update
 from exporter.simulator.patches import json_patch, merge_patch, strategic_merge_patch
 from exporter.simulator.resources import NAMESPACES, RESOURCES, ResourceType
-from exporter.simulator.store import Change, ResourceTable, encode_item, with_type
+from exporter.simulator.store import Change, ResourceTable, clone, encode_item, with_type
 
 JSONObject = dict[str, Any]
 PATCH_TYPES = {
@@ -70,7 +69,7 @@ class Cluster:
         """POST: store a new object; 409 AlreadyExists, 404 for a missing namespace."""
         table = self.tables[plural]
         resource = table.resource
-        obj = copy.deepcopy(body)
+        obj: JSONObject = clone(body)
         meta = obj.setdefault("metadata", {})
         if resource.namespaced:
             if meta.get("namespace") not in (None, "", namespace):
@@ -141,7 +140,7 @@ class Cluster:
         return self._update(
             plural=plural,
             old=old,
-            new=copy.deepcopy(body),
+            new=clone(body),
             manager=manager,
             subresource=subresource,
             dry_run=dry_run,
@@ -169,7 +168,7 @@ class Cluster:
                 f"{', '.join(PATCH_TYPES)}",
             )
         old = self.get(plural, namespace, name)
-        patched = apply_patch(copy.deepcopy(old), patch)
+        patched = apply_patch(clone(old), patch)
         if not isinstance(patched, dict):
             raise errors.bad_request("the patch did not result in an object")
         sent = (patched.get("metadata") or {}).get("resourceVersion")
@@ -197,7 +196,7 @@ class Cluster:
         table = self.tables[plural]
         resource = table.resource
         if subresource == "status":
-            new = {**copy.deepcopy(old), "status": new.get("status", {})}
+            new = {**clone(old), "status": new.get("status", {})}
         old_meta = old["metadata"]
         meta = new.setdefault("metadata", {})
         for field in (
@@ -258,7 +257,7 @@ class Cluster:
                 if table.resource.namespaced:
                     for key in list(table.scan(name, None)):
                         self.delete(table.resource.plural, key[0], key[1])
-        gone = copy.deepcopy(old)
+        gone = clone(old)
         return self._commit(self.tables[plural], "DELETED", gone, old)
 
     def forget_history(self) -> None:

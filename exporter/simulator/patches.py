@@ -13,10 +13,10 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from exporter.simulator.errors import ApiError, bad_request
+from exporter.simulator.store import clone
 
 JSONObject = dict[str, Any]
 
@@ -49,7 +49,7 @@ _DELETE_PRIMITIVE = "$deleteFromPrimitiveList/"
 def merge_patch(target: Any, patch: Any) -> Any:
     """Apply an RFC 7386 merge patch and return the result (inputs are not modified)."""
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
+        return clone(patch)
     result = dict(target) if isinstance(target, dict) else {}
     for key, value in patch.items():
         if value is None:
@@ -62,10 +62,10 @@ def merge_patch(target: Any, patch: Any) -> Any:
 def strategic_merge_patch(target: Any, patch: Any) -> Any:
     """Apply a strategic merge patch to ``target`` and return the result."""
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
+        return clone(patch)
     directive = patch.get("$patch")
     if directive == "replace":
-        return {k: copy.deepcopy(v) for k, v in patch.items() if k != "$patch"}
+        return {k: clone(v) for k, v in patch.items() if k != "$patch"}
     if directive == "delete":
         return None
     result = dict(target) if isinstance(target, dict) else {}
@@ -105,9 +105,10 @@ def _merge_list(name: str, current: Any, patch: list[Any]) -> list[Any]:
         return current_list + [v for v in patch if v not in current_list]
     key = MERGE_KEYS.get(name)
     if key is None or not all(isinstance(item, dict) for item in patch):
-        return copy.deepcopy(patch)
+        copied: list[Any] = clone(patch)
+        return copied
     if any(item.get("$patch") == "replace" for item in patch):
-        return [copy.deepcopy(i) for i in patch if i.get("$patch") != "replace" or len(i) > 1]
+        return [clone(i) for i in patch if i.get("$patch") != "replace" or len(i) > 1]
     merged = list(current_list)
     for item in patch:
         index = next(
@@ -150,18 +151,18 @@ def json_patch(target: Any, operations: Any) -> Any:
     """Apply an RFC 6902 JSON patch; a failed ``test`` or bad path is a 422/400 error."""
     if not isinstance(operations, list):
         raise bad_request("json: cannot unmarshal object into Go value of type jsonpatch.Patch")
-    doc = copy.deepcopy(target)
+    doc = clone(target)
     for op in operations:
         kind, path = op.get("op"), op.get("path", "")
         if kind == "add":
-            doc = _put(doc, path, copy.deepcopy(op.get("value")), insert=True)
+            doc = _put(doc, path, clone(op.get("value")), insert=True)
         elif kind == "replace":
             _get(doc, path)
-            doc = _put(doc, path, copy.deepcopy(op.get("value")), insert=False)
+            doc = _put(doc, path, clone(op.get("value")), insert=False)
         elif kind == "remove":
             doc = _remove(doc, path)
         elif kind in ("move", "copy"):
-            value = copy.deepcopy(_get(doc, op.get("from", "")))
+            value = clone(_get(doc, op.get("from", "")))
             if kind == "move":
                 doc = _remove(doc, op.get("from", ""))
             doc = _put(doc, path, value, insert=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 import hmac
 import os
 from collections.abc import Awaitable, Callable
@@ -18,6 +17,7 @@ from exporter.simulator.kubeconfig import kubeconfig, write_kubeconfig
 from exporter.simulator.resources import resource_for_kind
 from exporter.simulator.routes import handle_api, json_response
 from exporter.simulator.scenarios import load_scenario_objects
+from exporter.simulator.store import clone
 from exporter.simulator.tls import ServingCertificate, self_signed
 
 JSONObject = dict[str, Any]
@@ -171,7 +171,8 @@ class Simulator:
         plural = self._plural(obj)
         namespace = obj.get("metadata", {}).get("namespace") or "default"
         created = self.cluster.create(plural, namespace, obj, manager=_SIMULATOR_MANAGER)
-        return copy.deepcopy(created)
+        result: JSONObject = clone(created)
+        return result
 
     def replace(self, obj: JSONObject) -> JSONObject:
         """Replace ``obj`` (unconditionally unless it carries a resourceVersion)."""
@@ -185,11 +186,13 @@ class Simulator:
         replaced = self.cluster.replace(
             plural, namespace, meta["name"], obj, manager=_SIMULATOR_MANAGER
         )
-        return copy.deepcopy(replaced)
+        result: JSONObject = clone(replaced)
+        return result
 
     def delete(self, resource: str, namespace: str | None, name: str) -> JSONObject:
         """Delete an object; returns it as it was (404 :class:`ApiError` if missing)."""
-        return copy.deepcopy(self.cluster.delete(resource, namespace or "", name))
+        result: JSONObject = clone(self.cluster.delete(resource, namespace or "", name))
+        return result
 
     def get(self, resource: str, namespace: str | None, name: str) -> JSONObject:
         """A copy of an object (404 :class:`ApiError` if missing)."""
@@ -197,7 +200,7 @@ class Simulator:
         return {
             "kind": self.cluster.table(resource).resource.kind,
             "apiVersion": "v1",
-            **copy.deepcopy(obj),
+            **clone(obj),
         }
 
     def apply_objects(self, objects: list[JSONObject]) -> None:
@@ -213,12 +216,15 @@ class Simulator:
                         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
                     )
             key = (meta.get("namespace", "") if namespaced else "", meta.get("name", ""))
+            manager = _SIMULATOR_MANAGER
             if key in self.cluster.table(plural).objects:
-                self.replace(
-                    {**obj, "metadata": {k: v for k, v in meta.items() if k != "resourceVersion"}}
-                )
+                body = {
+                    **obj,
+                    "metadata": {k: v for k, v in meta.items() if k != "resourceVersion"},
+                }
+                self.cluster.replace(plural, key[0], key[1], body, manager=manager)
             else:
-                self.create(obj)
+                self.cluster.create(plural, key[0], obj, manager=manager)
 
     def load_scenario(self, name_or_path: str) -> None:
         """Load a scenario (built-in name or YAML path); see :mod:`exporter.simulator.scenarios`."""

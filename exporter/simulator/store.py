@@ -28,6 +28,15 @@ def encode(obj: Any) -> bytes:
     return json.dumps(obj, separators=(",", ":")).encode()
 
 
+def clone(value: Any) -> Any:
+    """A deep copy of decoded JSON, several times faster than ``copy.deepcopy``."""
+    if isinstance(value, dict):
+        return {key: clone(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [clone(item) for item in value]
+    return value
+
+
 def encode_item(obj: JSONObject) -> bytes:
     """An object as a list item: without ``kind``/``apiVersion``, as the API server lists it."""
     return encode({k: v for k, v in obj.items() if k not in ("kind", "apiVersion")})
