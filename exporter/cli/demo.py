@@ -88,7 +88,8 @@ async def _keep_failing(simulator: Simulator, every: float = KUBELET_RETRY_SECON
         await asyncio.sleep(every)
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         for event in list(simulator.cluster.table("events").objects.values()):
-            if event.get("type") == "Warning" and event.get("reason") in ("Failed", "BackOff"):
+            # BackOff is a Normal event, Failed a Warning: kubelet repeats both.
+            if event.get("reason") in ("Failed", "BackOff"):
                 simulator.replace({**event, "count": int(event.get("count", 1)) + 1,
                                    "lastTimestamp": now})  # fmt: skip
 
