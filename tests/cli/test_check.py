@@ -1,0 +1,217 @@
+"""``imagepull-exporter check`` against the in-process simulator, run as a subprocess."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from exporter.audit import workload_of
+from exporter.audit.render import expires_in
+from exporter.simulator import Simulator
+
+CANARY_PASSWORD = "canary-pw-7f3a9c1e5b2d4608"
+_RUN = (
+    "import argparse, sys\n"
+    "from exporter.cli import check\n"
+    "p = argparse.ArgumentParser(); check.add_arguments(p)\n"
+    "sys.exit(check.run(p.parse_args(sys.argv[1:])))\n"
+)
+
+
+async def _check(*args: str) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _RUN, *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def _started(scenario: str, tmp_path: Path) -> tuple[Simulator, Path]:
+    sim = Simulator(token="t")
+    sim.load_scenario(scenario)
+    await sim.start()
+    path = tmp_path / "kubeconfig"
+    sim.write_kubeconfig(path)
+    return sim, path
+
+
+@pytest.fixture
+async def demo(tmp_path: Path) -> AsyncIterator[Path]:
+    sim, path = await _started("demo", tmp_path)
+    try:
+        yield path
+    finally:
+        await sim.stop()
+
+
+def _dockerconfigjson(registry: str, user: str, password: str) -> str:
+    auth = base64.b64encode(f"{user}:{password}".encode()).decode()
+    config = {"auths": {registry: {"username": user, "password": password, "auth": auth}}}
+    return base64.b64encode(json.dumps(config).encode()).decode()
+
+
+def _pod(namespace: str, name: str, image: str, secret: str, waiting: str | None = None):  # type: ignore[no-untyped-def]
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "imagePullSecrets": [{"name": secret}],
+            "containers": [{"name": "app", "image": image}],
+        },
+        "status": {"phase": "Pending"},
+    }
+    if waiting:
+        pod["status"]["containerStatuses"] = [  # type: ignore[index]
+            {"name": "app", "image": image, "ready": False, "restartCount": 0,
+             "state": {"waiting": {"reason": "ImagePullBackOff", "message": waiting}}}
+        ]  # fmt: skip
+    return pod
+
+
+@pytest.fixture
+async def planted(tmp_path: Path) -> AsyncIterator[Path]:
+    """An expired secret holding a canary password, a wrong-namespace reference, a 401."""
+    sim, path = await _started("empty", tmp_path)
+    expired = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 8 * 3600))
+    for ns in ("shop", "other"):
+        sim.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+    sim.create({
+        "apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/dockerconfigjson",
+        "metadata": {"name": "ghcr-pull", "namespace": "shop",
+                     "annotations": {"imagepull-exporter/expires-at": expired}},
+        "data": {".dockerconfigjson": _dockerconfigjson("ghcr.io", "ci", CANARY_PASSWORD)},
+    })  # fmt: skip
+    sim.create({
+        "apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/dockerconfigjson",
+        "metadata": {"name": "quay-pull", "namespace": "other"},
+        "data": {".dockerconfigjson": _dockerconfigjson("quay.io", "bot", CANARY_PASSWORD)},
+    })  # fmt: skip
+    message = (
+        'Failed to pull image "ghcr.io/acme/api:1": failed to authorize: failed to fetch '
+        "oauth token: unexpected status from GET request to https://ghcr.io/token: "
+        "401 Unauthorized"
+    )
+    sim.create(_pod("shop", "api-7d9f8b6c5d-x2k4q", "ghcr.io/acme/api:1", "ghcr-pull", message))
+    sim.create(_pod("shop", "web-5f7d8c9b4-fz9xl", "quay.io/acme/web:1", "quay-pull"))
+    try:
+        yield path
+    finally:
+        await sim.stop()
+
+
+async def test_planted_problems_and_fixes(planted: Path) -> None:
+    status, out, err = await _check("--kubeconfig", str(planted))
+    assert status == 1, err
+    assert "ghcr-pull" in out
+    assert "EXPIRED 8h ago" in out
+    assert (
+        "kubectl create secret docker-registry ghcr-pull --docker-server=ghcr.io "
+        "--docker-username=<user> --docker-password=<new token> --namespace shop "
+        "--dry-run=client -o yaml | kubectl apply -f -"
+    ) in out
+    assert "kubectl rollout restart deployment/api --namespace shop" in out
+    assert "exists in namespace other" in out
+    assert "kubectl get secret quay-pull --namespace other -o yaml" in out
+    assert "kubectl apply --namespace shop -f -" in out
+    assert "kubectl rollout restart deployment/web --namespace shop" in out
+    assert "api-7d9f8b6c5d-x2k4q" in out
+    assert " auth " in out
+
+
+async def test_json_has_the_same_sections(planted: Path) -> None:
+    status, out, _ = await _check("--kubeconfig", str(planted), "--output", "json")
+    assert status == 1
+    doc = json.loads(out)
+    assert doc["needs_action"] is True
+    [ghcr] = [c for c in doc["credentials"] if c["secret"] == "ghcr-pull"]
+    assert ghcr["status"] == "expired"
+    assert ghcr["registry"] == "ghcr.io"
+    assert ghcr["pods"] == 1
+    assert doc["missing_secrets"] == [
+        {"namespace": "shop", "secret": "quay-pull", "pods": 1, "found_in": ["other"]}
+    ]
+    assert [f["cause"] for f in doc["failing_pods"]] == ["auth"]
+    assert any("--namespace other" in c for f in doc["fixes"] for c in f["commands"])
+
+
+async def test_canary_password_appears_nowhere(planted: Path) -> None:
+    encoded = base64.b64encode(f"ci:{CANARY_PASSWORD}".encode()).decode()
+    for output in ("text", "json"):
+        _, out, err = await _check("--kubeconfig", str(planted), "--output", output)
+        for leak in (CANARY_PASSWORD, encoded, CANARY_PASSWORD[:12]):
+            assert leak not in out
+            assert leak not in err
+
+
+async def test_namespace_selection(planted: Path) -> None:
+    status, out, _ = await _check("--kubeconfig", str(planted), "--exclude-namespace", "shop")
+    assert status == 0, out
+    assert "quay-pull" in out
+    assert "ghcr-pull" not in out
+
+
+async def test_demo_names_each_problem(demo: Path) -> None:
+    status, out, err = await _check("--kubeconfig", str(demo))
+    assert status == 1, err
+    assert "EXPIRED 8h ago" in out
+    assert "github_pat" in out
+    ecr = next(line for line in out.splitlines() if line.startswith("checkout   ecr-pull"))
+    assert "expiring" in ecr
+    assert "kubectl create secret docker-registry ecr-pull" in out
+    assert "kubectl create secret docker-registry ghcr-pull --docker-server=ghcr.io" in out
+    assert "kubectl rollout restart deployment/payments-api --namespace payments" in out
+    assert "kubectl get secret quay-pull --namespace default -o yaml" in out
+
+
+async def test_healthy_cluster_exits_zero(tmp_path: Path) -> None:
+    sim, path = await _started("empty", tmp_path)
+    try:
+        status, out, err = await _check("--kubeconfig", str(path))
+        assert (status, err) == (0, "")
+        assert "OK: nothing needs action" in out
+        status, out, _ = await _check("--kubeconfig", str(path), "-o", "json")
+        assert status == 0
+        assert json.loads(out)["needs_action"] is False
+    finally:
+        await sim.stop()
+
+
+async def test_bad_kubeconfig_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "kubeconfig"
+    bad.write_text("this: is: not: a kubeconfig\n")
+    status, out, err = await _check("--kubeconfig", str(bad))
+    assert status == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert "error" in err
+    status, _, err = await _check("--kubeconfig", str(tmp_path / "missing"))
+    assert status == 2
+    assert len(err.strip().splitlines()) == 1
+
+
+async def test_unreachable_api_is_exit_2(tmp_path: Path) -> None:
+    sim, path = await _started("empty", tmp_path)
+    await sim.stop()
+    status, out, err = await _check("--kubeconfig", str(path))
+    assert status == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_workload_and_expiry_wording() -> None:
+    assert workload_of("payments-api-7d9f8b6c5d-x2k4q") == "deployment/payments-api"
+    assert workload_of("db-0") == "statefulset/db"
+    assert workload_of("lonely") == "deployment/<workload>"
+    assert expires_in(None, 0) == "unknown"
+    assert expires_in(1000 - 8 * 3600, 1000) == "EXPIRED 8h ago"
+    assert expires_in(1000 + 3 * 3600 + 5, 1000) == "in 3h"
