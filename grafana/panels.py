@@ -1,0 +1,450 @@
+"""The two dashboards, panel by panel, as data. grafana/generate.py turns them into JSON.
+
+Every query filters on the dashboard variables through ``S`` (namespace-scoped metrics) or
+``E`` (the exporter's own metrics); joins match on ``ON`` so that several clusters or
+exporter replicas in one Prometheus never mix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+PanelKind = Literal["stat", "timeseries", "table", "bargauge"]
+Steps = tuple[tuple[str, float | None], ...]
+
+RUNBOOKS_URL = "https://github.com/imagepull-exporter/imagepull-exporter/blob/main/docs/runbooks.md"
+S = 'cluster=~"$cluster", job=~"$job", namespace=~"$namespace"'
+E = 'cluster=~"$cluster", job=~"$job"'
+ON = "cluster, job, instance"
+DAY = 86400.0
+
+EXPIRY = f"min without (source) (imagepull_credential_expiry_timestamp_seconds{{{S}}})"
+SHORT_LIVED = f"({EXPIRY} - imagepull_credential_issued_timestamp_seconds{{{S}}}) <= {DAY:.0f}"
+REFERENCED = f"on ({ON}, namespace, secret) (imagepull_secret_referencing_pods{{{S}}} > 0)"
+
+OK_IF_ZERO: Steps = (("green", None), ("red", 1))
+WARN_IF_ANY: Steps = (("green", None), ("yellow", 1))
+TIME_LEFT: Steps = (("red", None), ("orange", 0), ("yellow", 3 * DAY), ("green", 14 * DAY))
+NEUTRAL: Steps = (("blue", None),)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    expr: str
+    legend: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Panel:
+    """One panel; ``targets`` are PromQL with Grafana variables ($cluster, $__range...)."""
+
+    kind: PanelKind
+    title: str
+    description: str
+    targets: tuple[Target, ...]
+    width: int
+    height: int
+    unit: str = "none"
+    thresholds: Steps = NEUTRAL
+    decimals: int | None = None
+    value_texts: tuple[tuple[int, str, str], ...] = ()
+    text_mode: str = "auto"
+    stacked: bool = False
+    threshold_lines: bool = False
+    range_query: bool = False
+    # tables: the column the value lands in, its sort order, and label columns to hide
+    value_column: str = "Value"
+    sort_desc: bool = True
+    hide: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    uid: str
+    title: str
+    filename: str
+    description: str
+    rows: tuple[tuple[Panel, ...], ...]
+    runbooks_url: str = RUNBOOKS_URL
+
+
+def _one(expr: str, legend: str = "") -> tuple[Target, ...]:
+    return (Target(expr, legend),)
+
+
+CREDENTIALS = Dashboard(
+    uid="imagepull-credentials",
+    title="Image pull credentials",
+    filename="imagepull-credentials.json",
+    description=(
+        "Registry credentials in Kubernetes pull secrets: when they expire, how old they are, "
+        "what is wrong with them, and which pods depend on them (imagepull-exporter)."
+    ),
+    rows=(
+        (
+            Panel(
+                "stat",
+                "Expired credentials in use",
+                "Credentials past their expiry that pods still reference. Any value above 0 "
+                "pages (ImagePullCredentialExpired): new pulls with them fail.",
+                _one(
+                    f"count((time() - {EXPIRY} > 0) and {REFERENCED}) or vector(0)",
+                ),
+                width=6,
+                height=4,
+                thresholds=OK_IF_ZERO,
+                decimals=0,
+            ),
+            Panel(
+                "stat",
+                "Long-lived credentials expiring within 14 days",
+                "Credentials with at most 14 days left, short-lived auto-rotated tokens (a "
+                "lifetime of a day or less) excluded: renew them before they expire.",
+                _one(
+                    f"count(({EXPIRY} - time() < {14 * DAY:.0f}) > 0 unless {SHORT_LIVED}) "
+                    "or vector(0)"
+                ),
+                width=6,
+                height=4,
+                thresholds=WARN_IF_ANY,
+                decimals=0,
+            ),
+            Panel(
+                "stat",
+                "Pods referencing missing secrets",
+                "Pods whose pull secret does not exist in their own namespace "
+                "(ImagePullSecretMissing).",
+                _one(f"sum(imagepull_secret_missing{{{S}}}) or vector(0)"),
+                width=6,
+                height=4,
+                thresholds=OK_IF_ZERO,
+                decimals=0,
+            ),
+            Panel(
+                "stat",
+                "Malformed pull secrets",
+                "Pull secrets the kubelet cannot use: bad JSON or base64, no auths, empty "
+                "credentials, wrong type... (ImagePullSecretInvalid when pods use them).",
+                _one(f"count(imagepull_secret_problem{{{S}}}) or vector(0)"),
+                width=6,
+                height=4,
+                thresholds=OK_IF_ZERO,
+                decimals=0,
+            ),
+        ),
+        (
+            Panel(
+                "table",
+                "Credentials by time to expiry",
+                "Every credential with a known expiry, soonest first. Negative: already "
+                "expired. Red below 0, orange below 3 days, yellow below 14 days. The expiry "
+                "comes from the token itself or from the secret's "
+                "imagepull-exporter/expires-at annotation.",
+                _one(f"{EXPIRY} - time()"),
+                width=14,
+                height=10,
+                unit="s",
+                thresholds=TIME_LEFT,
+                value_column="Expires in",
+                sort_desc=False,
+            ),
+            Panel(
+                "timeseries",
+                "Expiry timeline",
+                "Time left per credential over time. A line falling to 0 is a credential "
+                "running out; a saw-tooth is a token being rotated; a saw-tooth that stops "
+                "is a rotation job that stopped.",
+                _one(f"{EXPIRY} - time()", "{{namespace}}/{{secret}} {{registry}}"),
+                width=10,
+                height=10,
+                unit="s",
+                thresholds=TIME_LEFT,
+                threshold_lines=True,
+            ),
+        ),
+        (
+            Panel(
+                "table",
+                "Lifetime left (credentials with an issue time)",
+                "Fraction of each credential's lifetime (expiry - issued) still left. "
+                "Short-lived tokens (ECR 12 h, 1 h tokens) below 25% mean their refresh job "
+                "stopped (ImagePullCredentialExpiryCritical).",
+                _one(
+                    f"({EXPIRY} - time()) / ({EXPIRY} - "
+                    f"imagepull_credential_issued_timestamp_seconds{{{S}}})"
+                ),
+                width=12,
+                height=8,
+                unit="percentunit",
+                thresholds=(("red", None), ("yellow", 0.25), ("green", 0.5)),
+                value_column="Lifetime left",
+                sort_desc=False,
+            ),
+            Panel(
+                "bargauge",
+                "Secrets by age since rotation",
+                "Time since each pull secret's data last changed (managedFields, else "
+                "creation). Yellow after 60 days, red after the 90-day rotation policy "
+                "(ImagePullSecretNotRotated).",
+                _one(
+                    f"sort_desc(time() - imagepull_secret_last_rotated_timestamp_seconds{{{S}}})",
+                    "{{namespace}}/{{secret}}",
+                ),
+                width=12,
+                height=8,
+                unit="s",
+                thresholds=(("green", None), ("yellow", 60 * DAY), ("red", 90 * DAY)),
+            ),
+        ),
+        (
+            Panel(
+                "table",
+                "Secret problems",
+                "Pull secrets that cannot work and why (problem): invalid_json, "
+                "invalid_base64, no_auths, empty_credentials, invalid_registry_key, "
+                "wrong_type, too_large. Empty when every secret parses.",
+                _one(f"imagepull_secret_problem{{{S}}}"),
+                width=8,
+                height=8,
+                hide=("Value",),
+                value_column="Value",
+            ),
+            Panel(
+                "table",
+                "Missing secret references",
+                "Pull secrets that pods reference but that do not exist in the pods' "
+                "namespace; found_in_other_namespace=true when a secret of that name exists "
+                "elsewhere (pull secrets are namespace-bound). Value: pods affected.",
+                _one(f"imagepull_secret_missing{{{S}}} > 0"),
+                width=8,
+                height=8,
+                thresholds=OK_IF_ZERO,
+                value_column="Pods",
+            ),
+            Panel(
+                "table",
+                "Uncovered registries",
+                "Pods with pull secrets, none of which covers the registry of one of their "
+                "images (kubelet's matching rules). Public images appear here too and are "
+                "fine; ImagePullRegistryNotCovered fires only when such pulls fail with "
+                "auth/denied errors. Value: pods.",
+                _one(f"imagepull_registry_uncovered_pods{{{S}}} > 0"),
+                width=8,
+                height=8,
+                thresholds=WARN_IF_ANY,
+                value_column="Pods",
+            ),
+        ),
+        (
+            Panel(
+                "table",
+                "Pods depending on each credential",
+                "Blast radius: for each credential (secret and registry), the pods that "
+                "reference its secret directly or through their service account. A "
+                "credential with 0 pods can be deleted.",
+                _one(
+                    f"imagepull_credential_info{{{S}}} * on ({ON}, namespace, secret) "
+                    f"group_left () imagepull_secret_referencing_pods{{{S}}}"
+                ),
+                width=24,
+                height=8,
+                value_column="Pods",
+            ),
+        ),
+    ),
+)
+
+FAILURE_RATE = f"60 * sum by (@by@) (rate(imagepull_failures_total{{{S}}}[$__rate_interval]))"
+WAITING_FOR = (
+    f"(time() - imagepull_container_waiting_since_timestamp_seconds{{{S}}})"
+    f" * on ({ON}, namespace, pod, container) group_left (image, registry, reason, cause)"
+    f" imagepull_container_waiting_info{{{S}}}"
+)
+
+
+def _failure_rate(by: str) -> Panel:
+    return Panel(
+        "timeseries",
+        f"Failed pulls per minute by {by}",
+        f"Image pull failures per minute by {by}, counted from kubelet events (Failed, "
+        "BackOff, InspectFailed, ErrImageNeverPull, FailedToRetrieveImagePullSecret) by "
+        "the growth of each event's own count.",
+        _one(FAILURE_RATE.replace("@by@", by), "{{" + by + "}}"),
+        width=8,
+        height=8,
+        unit="cpm",
+        stacked=True,
+    )
+
+
+FAILURES = Dashboard(
+    uid="imagepull-failures",
+    title="Image pull failures",
+    filename="imagepull-failures.json",
+    description=(
+        "Why pods cannot pull their images — by cause, registry and namespace — which "
+        "containers are failing now, and whether the exporter itself is healthy "
+        "(imagepull-exporter)."
+    ),
+    rows=(
+        (
+            Panel(
+                "stat",
+                "Containers failing to pull now",
+                "Containers (init, regular, ephemeral) waiting with an image pull reason: "
+                "ErrImagePull, ImagePullBackOff, InvalidImageName, ErrImageNeverPull...",
+                _one(f"sum(imagepull_containers_waiting{{{S}}}) or vector(0)"),
+                width=6,
+                height=4,
+                thresholds=OK_IF_ZERO,
+                decimals=0,
+            ),
+            Panel(
+                "stat",
+                "Rejected credentials now",
+                "Containers waiting because the registry rejected the credentials "
+                '(cause "auth" or "denied"): the ImagePullAuthenticationFailing page.',
+                _one(
+                    f'sum(imagepull_containers_waiting{{{S}, cause=~"auth|denied"}}) or vector(0)'
+                ),
+                width=6,
+                height=4,
+                thresholds=OK_IF_ZERO,
+                decimals=0,
+            ),
+            Panel(
+                "stat",
+                "Failed pulls in the time range",
+                "Image pull failures reported by kubelet events during the dashboard's time "
+                "range, all causes.",
+                _one(f"sum(increase(imagepull_failures_total{{{S}}}[$__range])) or vector(0)"),
+                width=6,
+                height=4,
+                thresholds=WARN_IF_ANY,
+                decimals=0,
+            ),
+            Panel(
+                "stat",
+                "Exporter targets up",
+                "Exporter targets Prometheus scrapes successfully. 0 means every alert of "
+                "the bundle is blind (ImagePullExporterDown).",
+                _one(f"sum(up{{{E}}}) or vector(0)"),
+                width=6,
+                height=4,
+                thresholds=(("red", None), ("green", 1)),
+                decimals=0,
+            ),
+        ),
+        (_failure_rate("cause"), _failure_rate("registry"), _failure_rate("namespace")),
+        (
+            Panel(
+                "timeseries",
+                "Containers waiting on images by cause",
+                "Containers now waiting on an image pull, stacked by cause (auth, denied, "
+                "not_found, rate_limit, dns, network, tls, platform, ...).",
+                _one(f"sum by (cause) (imagepull_containers_waiting{{{S}}})", "{{cause}}"),
+                width=12,
+                height=8,
+                decimals=0,
+                stacked=True,
+            ),
+            Panel(
+                "bargauge",
+                "Top failing images",
+                "The 10 images with the most containers failing to pull them now, with the cause.",
+                _one(
+                    f"topk(10, count by (image, cause) (imagepull_container_waiting_info{{{S}}}))",
+                    "{{image}} ({{cause}})",
+                ),
+                width=12,
+                height=8,
+                thresholds=(("yellow", None), ("red", 3)),
+                decimals=0,
+            ),
+        ),
+        (
+            Panel(
+                "table",
+                "Containers failing now",
+                "Each container waiting on its image: pod, image, registry, kubelet reason, "
+                "classified cause, and for how long. Yellow after 5 minutes, red after 15 "
+                "(ImagePullBackOffStuck).",
+                _one(WAITING_FOR),
+                width=24,
+                height=9,
+                unit="s",
+                thresholds=(("green", None), ("yellow", 300), ("red", 900)),
+                value_column="Waiting for",
+            ),
+        ),
+        (
+            Panel(
+                "stat",
+                "Watches",
+                "Whether the exporter's list+watch of each resource is connected. A watch "
+                "down for 10 minutes raises ImagePullExporterWatchFailing.",
+                _one(f"min by (resource) (imagepull_exporter_watch_up{{{E}}})", "{{resource}}"),
+                width=6,
+                height=6,
+                thresholds=(("red", None), ("green", 1)),
+                value_texts=((0, "down", "red"), (1, "up", "green")),
+            ),
+            Panel(
+                "timeseries",
+                "Time since the last watch event",
+                "Seconds since the exporter last heard from the API server per resource "
+                "(bookmarks included). A growing line with the watch up is a stalled watch.",
+                _one(
+                    f"time() - max by (resource) "
+                    f"(imagepull_exporter_last_event_timestamp_seconds{{{E}}})",
+                    "{{resource}}",
+                ),
+                width=6,
+                height=6,
+                unit="s",
+                thresholds=(("green", None), ("yellow", 300)),
+            ),
+            Panel(
+                "timeseries",
+                "Objects watched",
+                "Objects the exporter keeps in memory per resource (events: image pull "
+                "failures only).",
+                _one(f"sum by (resource) (imagepull_exporter_objects{{{E}}})", "{{resource}}"),
+                width=4,
+                height=6,
+                decimals=0,
+            ),
+            Panel(
+                "stat",
+                "Watch restarts in the time range",
+                "Watches restarted because of a problem (gone, stalled, throttled, "
+                "unauthorized, ...), during the time range. A few 'gone' relists are normal.",
+                _one(
+                    f"sum(increase(imagepull_exporter_watch_restarts_total{{{E}}}[$__range])) "
+                    "or vector(0)"
+                ),
+                width=4,
+                height=6,
+                thresholds=WARN_IF_ANY,
+                decimals=0,
+            ),
+            Panel(
+                "stat",
+                "Series dropped in the time range",
+                "Series left out because a cap (e.g. --max-failing-containers) was reached. "
+                "Above 0, tables on these dashboards are incomplete.",
+                _one(
+                    f"sum(increase(imagepull_exporter_series_dropped_total{{{E}}}[$__range])) "
+                    "or vector(0)"
+                ),
+                width=4,
+                height=6,
+                thresholds=OK_IF_ZERO,
+                decimals=0,
+            ),
+        ),
+    ),
+)
+
+DASHBOARDS = (CREDENTIALS, FAILURES)
