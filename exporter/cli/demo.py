@@ -19,7 +19,7 @@ from exporter.simulator import Simulator
 
 NAME = "demo"
 KUBELET_RETRY_SECONDS = 10.0
-HELP = "Run the exporter against a simulated cluster replaying a classic pull-secret outage."
+HELP = "run the exporter against a simulated cluster replaying a classic pull-secret outage"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import NoReturn
 
-from exporter.cli import classify, demo, serve, simulate
+from exporter.cli import check, classify, demo, serve, simulate
 
 
 class _Parser(argparse.ArgumentParser):
@@ -23,7 +23,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _subcommands() -> dict[str, ModuleType]:
-    return {module.NAME: module for module in (demo, simulate, classify)}
+    return {module.NAME: module for module in (demo, check, classify, simulate)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

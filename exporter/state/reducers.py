@@ -82,6 +82,7 @@ def make_pod_reducer(
         meta = _meta(raw)
         spec, status = _dict(raw.get("spec")), _dict(raw.get("status"))
         previous = {(c.kind, c.name): c for c in old.containers} if old else {}
+        not_ready_since = _not_ready_since(status)
         containers: list[ContainerRecord] = []
         for kind, spec_key, status_key in _CONTAINER_FIELDS:
             statuses = {_str(s.get("name")): s for s in _dicts(status.get(status_key))}
@@ -91,9 +92,14 @@ def make_pod_reducer(
                 before = previous.get((kind, name))
                 since = None
                 if waiting is not None:
+                    # Kept while the container keeps waiting: ErrImagePull and
+                    # ImagePullBackOff alternate for one and the same outage. Seen for the
+                    # first time (e.g. after a restart), the pod's condition says since when.
                     since = (
-                        before.waiting_since if before and before.waiting_reason else None
-                    ) or (clock())
+                        before.waiting_since
+                        if before and before.waiting_since
+                        else not_ready_since.get(kind) or clock()
+                    )
                 image = _str(c.get("image"), MAX_MESSAGE)
                 cause = None
                 if waiting is not None and waiting[0] in PULL_WAITING_REASONS:
@@ -127,6 +133,23 @@ _CONTAINER_FIELDS: tuple[tuple[ContainerKind, str, str], ...] = (
     ("regular", "containers", "containerStatuses"),
     ("ephemeral", "ephemeralContainers", "ephemeralContainerStatuses"),
 )
+
+
+_CONDITION_OF_KIND: dict[str, ContainerKind] = {
+    "Initialized": "init",
+    "ContainersReady": "regular",
+}
+
+
+def _not_ready_since(status: dict[str, object]) -> dict[ContainerKind, float]:
+    """When the pod's init / regular containers last stopped being ready, per kind."""
+    since: dict[ContainerKind, float] = {}
+    for condition in _dicts(status.get("conditions")):
+        kind = _CONDITION_OF_KIND.get(_str(condition.get("type")))
+        when = parse_rfc3339(condition.get("lastTransitionTime"))
+        if kind and condition.get("status") == "False" and when is not None:
+            since[kind] = when
+    return since
 
 
 def _waiting(status: dict[str, object] | None) -> tuple[str, str] | None:

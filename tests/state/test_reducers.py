@@ -81,6 +81,20 @@ def test_pod_reducer_survives_malformed_objects(raw: dict[str, Any]) -> None:
     assert all(c.registry == UNKNOWN_REGISTRY for c in record.containers)
 
 
+def test_first_sight_of_a_waiting_container_uses_the_pod_condition() -> None:
+    raw = pod("ImagePullBackOff")
+    raw["status"]["conditions"] = [
+        {
+            "type": "ContainersReady",
+            "status": "False",
+            "lastTransitionTime": "2026-11-25T08:00:00Z",
+        },
+        {"type": "Initialized", "status": "True", "lastTransitionTime": "2026-11-25T07:00:00Z"},
+    ]
+    record = make_pod_reducer(FakeClock(1_900_000_000.0))(raw, None)
+    assert record.containers[1].waiting_since == 1_795_593_600.0
+
+
 def test_service_account_pull_secrets() -> None:
     record = reduce_service_account(
         {"metadata": {"namespace": "a", "name": "default"}, "imagePullSecrets": [{"name": "r"}]},
