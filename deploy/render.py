@@ -115,18 +115,18 @@ def write(root: Path = ROOT) -> list[Path]:
     return sorted(expected)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, root: Path = ROOT) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--check", action="store_true", help="only report files that differ")
     args = parser.parse_args(argv)
     if args.check:
-        found = differences()
+        found = differences(root)
         for line in found:
             print(f"{line} — run: python deploy/render.py", file=sys.stderr)
         return 1 if found else 0
     # The chart reads its copies of alerts/ and grafana/: refresh them first.
     subprocess.run([sys.executable, str(Path(__file__).with_name("sync.py"))], check=True)
-    for path in write():
+    for path in write(root):
         print(f"wrote {path}")
     return 0
 

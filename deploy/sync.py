@@ -80,16 +80,16 @@ def sync(root: Path = ROOT) -> list[Difference]:
     return fixed
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, root: Path = ROOT) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--check", action="store_true", help="only report stale copies")
     args = parser.parse_args(argv)
     if args.check:
-        stale = differences()
+        stale = differences(root)
         for difference in stale:
             print(f"{difference} — run: python deploy/sync.py", file=sys.stderr)
         return 1 if stale else 0
-    for difference in sync():
+    for difference in sync(root):
         print(f"synced {difference.copy}")
     return 0
 
