@@ -184,9 +184,11 @@ def test_service_monitor_scrapes_the_service(rendered: Rendered) -> None:
         (endpoint,) = spec["endpoints"]
         assert endpoint["port"] in {p["name"] for p in service["spec"]["ports"]}
         assert endpoint["path"] == "/metrics"
+        # namespace/pod/container are the exporter's labels, not the target's.
+        assert endpoint["honorLabels"] is True
         assert set(endpoint) <= {
-            "port", "path", "interval", "scrapeTimeout", "scheme", "tlsConfig", "basicAuth",
-            "metricRelabelings", "relabelings",
+            "port", "path", "interval", "scrapeTimeout", "honorLabels", "scheme",
+            "tlsConfig", "basicAuth", "metricRelabelings", "relabelings",
         }  # fmt: skip
         if rendered.name == "tls":
             assert endpoint["scheme"] == "https"
