@@ -52,7 +52,7 @@ class Exporter:
             reflector = Reflector(
                 self._client,
                 target,
-                self.state.store_for(target.resource).partition(),
+                self.state.sink_for(target),
                 self._reflector_settings,
                 self.state.register_watch(target.resource),
             )

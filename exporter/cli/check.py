@@ -68,7 +68,7 @@ async def load_state(
     client = KubeClient(api)
     try:
         for target in watch_targets(namespaces, exclude_namespaces):
-            sink = state.store_for(target.resource).partition()
+            sink = state.sink_for(target)
             sink.begin_relist(initial=True)
             params = {"limit": str(PAGE_SIZE), **target.selectors()}
             token = ""

@@ -23,6 +23,10 @@ from exporter.kube.errors import ApiError, KubeError, StreamError, error_for_sta
 
 MAX_LINE_BYTES = 16 * 1024 * 1024  # etcd caps objects at ~1.5 MiB; a longer line is garbage
 MAX_RETRY_AFTER_SECONDS = 300.0
+JSON = "application/json"
+# Metadata only, as client-go's metadata informers ask: which objects exist, not their data.
+METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
+METADATA = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,14 +73,16 @@ class KubeClient:
         if self._session is not None:
             await self._session.close()
 
-    async def _headers(self) -> dict[str, str]:
-        headers = {"Accept": "application/json"}
+    async def _headers(self, accept: str) -> dict[str, str]:
+        headers = {"Accept": accept}
         authorization = await self._config.authorization()
         if authorization:
             headers["Authorization"] = authorization
         return headers
 
-    async def get_json(self, path: str, params: Mapping[str, str]) -> dict[str, Any]:
+    async def get_json(
+        self, path: str, params: Mapping[str, str], *, accept: str = JSON
+    ) -> dict[str, Any]:
         """GET ``path`` and decode the JSON body; raises an ``ApiError`` subclass on errors."""
         session = self._ensure_session()
         timeout = aiohttp.ClientTimeout(
@@ -86,7 +92,7 @@ class KubeClient:
             async with session.get(
                 self.host + path,
                 params=params,
-                headers=await self._headers(),
+                headers=await self._headers(accept),
                 timeout=timeout,
                 server_hostname=self._config.tls_server_name,
             ) as response:
@@ -104,7 +110,12 @@ class KubeClient:
         return decoded
 
     async def watch(
-        self, path: str, params: Mapping[str, str], *, inactivity_timeout: float
+        self,
+        path: str,
+        params: Mapping[str, str],
+        *,
+        inactivity_timeout: float,
+        accept: str = JSON,
     ) -> AsyncIterator[WatchEvent]:
         """Yield the events of one watch request until the server ends it.
 
@@ -119,7 +130,7 @@ class KubeClient:
             async with session.get(
                 self.host + path,
                 params={**params, "watch": "true"},
-                headers=await self._headers(),
+                headers=await self._headers(accept),
                 timeout=timeout,
                 server_hostname=self._config.tls_server_name,
             ) as response:

@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from exporter.kube.client import KubeClient
+from exporter.kube.client import JSON, METADATA, METADATA_LIST, KubeClient
 from exporter.kube.errors import (
     ApiError,
     ConfigError,
@@ -55,6 +55,8 @@ class WatchTarget:
     path: str
     field_selector: str = ""
     label_selector: str = ""
+    metadata_only: bool = False
+    """Ask for PartialObjectMetadata: names and metadata, never spec, status or data."""
 
     def selectors(self) -> dict[str, str]:
         params = {}
@@ -142,7 +144,11 @@ class Reflector:
         continue_token = ""
         while True:
             page_params = {**params, "continue": continue_token} if continue_token else params
-            page = await self.client.get_json(self.target.path, page_params)
+            page = await self.client.get_json(
+                self.target.path,
+                page_params,
+                accept=METADATA_LIST if self.target.metadata_only else JSON,
+            )
             for item in _items(page):
                 self.sink.upsert(item)
             metadata = page.get("metadata") or {}
@@ -164,7 +170,10 @@ class Reflector:
             "timeoutSeconds": str(int(timeout * (1 + random.random()))),
         }
         stream = self.client.watch(
-            self.target.path, params, inactivity_timeout=self.settings.inactivity_timeout
+            self.target.path,
+            params,
+            inactivity_timeout=self.settings.inactivity_timeout,
+            accept=METADATA if self.target.metadata_only else JSON,
         )
         started, delivered = time.monotonic(), 0
         async for event in stream:

@@ -13,13 +13,16 @@ from exporter.kube.reflector import WatchTarget
 
 PULL_SECRET_TYPES = ("kubernetes.io/dockerconfigjson", "kubernetes.io/dockercfg")
 
-# (resource, field selectors): one watch per selector; secrets need one per pull type
-# because a field selector cannot OR two values.
-_WATCHES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("pods", ("",)),
-    ("events", ("involvedObject.kind=Pod",)),
-    ("secrets", tuple(f"type={t}" for t in PULL_SECRET_TYPES)),
-    ("serviceaccounts", ("",)),
+# (resource, field selector, metadata only): secrets need one watch per pull type because
+# a field selector cannot OR two values, and a metadata-only watch of all other secrets
+# tells a pod referencing a secret of the wrong type apart from one whose secret is missing
+# without ever transferring their data.
+_WATCHES: tuple[tuple[str, str, bool], ...] = (
+    ("pods", "", False),
+    ("events", "involvedObject.kind=Pod", False),
+    *(("secrets", f"type={t}", False) for t in PULL_SECRET_TYPES),
+    ("secrets", ",".join(f"type!={t}" for t in PULL_SECRET_TYPES), True),
+    ("serviceaccounts", "", False),
 )
 
 
@@ -34,14 +37,14 @@ def watch_targets(
     'metadata.namespace!=kube-system'
     """
     targets: list[WatchTarget] = []
-    for resource, selectors in _WATCHES:
-        for selector in selectors:
-            if namespaces:
-                for ns in sorted(set(namespaces) - set(exclude_namespaces)):
-                    path = f"/api/v1/namespaces/{ns}/{resource}"
-                    targets.append(WatchTarget(resource, path, selector))
-            else:
-                exclusions = [f"metadata.namespace!={ns}" for ns in sorted(set(exclude_namespaces))]
-                combined = ",".join(s for s in (selector, *exclusions) if s)
-                targets.append(WatchTarget(resource, f"/api/v1/{resource}", combined))
+    for resource, selector, metadata_only in _WATCHES:
+        if namespaces:
+            for ns in sorted(set(namespaces) - set(exclude_namespaces)):
+                path = f"/api/v1/namespaces/{ns}/{resource}"
+                targets.append(WatchTarget(resource, path, selector, metadata_only=metadata_only))
+        else:
+            exclusions = [f"metadata.namespace!={ns}" for ns in sorted(set(exclude_namespaces))]
+            combined = ",".join(s for s in (selector, *exclusions) if s)
+            path = f"/api/v1/{resource}"
+            targets.append(WatchTarget(resource, path, combined, metadata_only=metadata_only))
     return targets

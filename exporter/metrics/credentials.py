@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from exporter.credentials import Credential
+from exporter.credentials import Credential, Problem
 from exporter.metrics.catalog import MetricSpec, Sample
 from exporter.metrics.view import ClusterView
 from exporter.state.records import SecretRecord
@@ -44,17 +44,23 @@ def _rotated(view: ClusterView) -> Iterator[Sample]:
 def _valid(view: ClusterView) -> Iterator[Sample]:
     for s in _secrets(view):
         yield (s.namespace, s.name), 0.0 if s.problems else 1.0
+    for key in view.wrong_type_secrets:
+        yield key, 0.0
 
 
 def _problems(view: ClusterView) -> Iterator[Sample]:
     for s in _secrets(view):
         for problem in sorted(s.problems):
             yield (s.namespace, s.name, problem.value), 1.0
+    for namespace, name in view.wrong_type_secrets:
+        yield (namespace, name, Problem.wrong_type.value), 1.0
 
 
 def _missing(view: ClusterView) -> Iterator[Sample]:
     for (namespace, name), pods in sorted(view.referencing_pods.items()):
-        if view.state.secrets.get((namespace, name)) is None:
+        key = (namespace, name)
+        exists = view.state.secrets.get(key) or view.state.other_secrets.get(key)
+        if not exists:
             elsewhere = bool(view.secret_namespaces.get(name, set()) - {namespace})
             yield (namespace, name, "true" if elsewhere else "false"), float(pods)
 
@@ -62,6 +68,8 @@ def _missing(view: ClusterView) -> Iterator[Sample]:
 def _referencing(view: ClusterView) -> Iterator[Sample]:
     for s in _secrets(view):
         yield (s.namespace, s.name), float(view.referencing_pods.get((s.namespace, s.name), 0))
+    for key in view.wrong_type_secrets:
+        yield key, float(view.referencing_pods[key])
 
 
 def _credential_info(view: ClusterView) -> Iterator[Sample]:
@@ -116,7 +124,8 @@ METRICS = (
     MetricSpec(
         "imagepull_secret_valid",
         "gauge",
-        "1 when the pull secret parses cleanly, 0 when it has a problem.",
+        "1 when the pull secret parses cleanly, 0 when it has a problem (including a "
+        "referenced secret of a type kubelet ignores for pulls).",
         NS_SECRET,
         _valid,
     ),

@@ -71,6 +71,15 @@ class ClusterView:
         return counts
 
     @cached_property
+    def wrong_type_secrets(self) -> list[tuple[str, str]]:
+        """Referenced (namespace, secret)s that exist with a type kubelet ignores for pulls."""
+        return sorted(
+            key
+            for key in self.referencing_pods
+            if self.state.secrets.get(key) is None and self.state.other_secrets.get(key)
+        )
+
+    @cached_property
     def secret_namespaces(self) -> dict[str, set[str]]:
         """Namespaces holding a pull secret of each name."""
         found: dict[str, set[str]] = {}

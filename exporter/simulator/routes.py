@@ -30,6 +30,7 @@ from exporter.simulator.listing import (
     select_page,
 )
 from exporter.simulator.managed_fields import manager_from_user_agent
+from exporter.simulator.metadata import partial, partial_list, wants_metadata
 from exporter.simulator.protobuf import decode_object
 from exporter.simulator.resources import RESOURCES, ResourceType
 from exporter.simulator.selectors import parse_field_selector, parse_label_selector
@@ -207,6 +208,9 @@ def _list(request: web.Request, sim: Simulator, target: Target) -> web.Response:
             request.query.get("includeObject", ""),
         )
         return json_response(body)
+    if wants_metadata(request.headers.get("Accept")):
+        objects = [table_.objects[key] for key in page.keys]
+        return json_response(partial_list(objects, list_metadata(page)))
     return json_response(list_body(table_, page))
 
 
@@ -223,7 +227,12 @@ async def _watch(
     return await serve_watch(
         request,
         sim.cluster.table(target.resource.plural),
-        Watch(target.namespace, labels, fields),
+        Watch(
+            target.namespace,
+            labels,
+            fields,
+            metadata_only=wants_metadata(request.headers.get("Accept")),
+        ),
         since,
         fault=fault,
         options=WatchOptions(
@@ -261,6 +270,8 @@ async def _one(request: web.Request, sim: Simulator, target: Target, verb: str) 
         cluster.get(plural, namespace, name)
         if wants_table(request.headers.get("Accept")):
             return _object_response(request, target, cluster.get(plural, namespace, name))
+        if wants_metadata(request.headers.get("Accept")):
+            return json_response(partial(cluster.get(plural, namespace, name)))
         item = cluster.table(plural).raw[(namespace, name)]
         return json_response(with_type(resource.kind, item))
     if verb == "create":

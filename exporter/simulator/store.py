@@ -42,6 +42,17 @@ def encode_item(obj: JSONObject) -> bytes:
     return encode({k: v for k, v in obj.items() if k not in ("kind", "apiVersion")})
 
 
+def partial_metadata(obj: JSONObject) -> bytes:
+    """The object as a ``meta.k8s.io/v1`` PartialObjectMetadata: its metadata only."""
+    return encode(
+        {
+            "kind": "PartialObjectMetadata",
+            "apiVersion": "meta.k8s.io/v1",
+            "metadata": obj["metadata"],
+        }
+    )
+
+
 def with_type(kind: str, item: bytes) -> bytes:
     """The full object from its list-item bytes: ``kind`` and ``apiVersion`` go first."""
     return b'{"kind":"' + kind.encode() + b'","apiVersion":"v1",' + item[1:]
@@ -69,10 +80,18 @@ class Watch:
 
     CLOSE = b""  # queued to end the stream (restart, stop)
 
-    def __init__(self, namespace: str | None, labels: LabelSelector, fields: FieldSelector) -> None:
+    def __init__(
+        self,
+        namespace: str | None,
+        labels: LabelSelector,
+        fields: FieldSelector,
+        *,
+        metadata_only: bool = False,
+    ) -> None:
         self.namespace = namespace
         self.labels = labels
         self.fields = fields
+        self.metadata_only = metadata_only
         self.queue: asyncio.Queue[bytes] = asyncio.Queue()
 
     def selects(self, obj: JSONObject | None) -> bool:
@@ -84,6 +103,10 @@ class Watch:
             return False
         return self.labels.matches(meta.get("labels")) and self.fields.matches(obj)
 
+    def raw(self, obj: JSONObject, full: bytes) -> bytes:
+        """The bytes this watch sends for ``obj``: ``full``, or its metadata only."""
+        return partial_metadata(obj) if self.metadata_only else full
+
     def line_for(self, change: Change) -> bytes | None:
         """The line this watch sees for ``change``, if any.
 
@@ -91,13 +114,14 @@ class Watch:
         DELETED, as the API server's watch cache reports it.
         """
         now = self.selects(change.obj)
+        raw = self.raw(change.obj, change.raw)
         if change.type == "DELETED":
-            return event_line("DELETED", change.raw) if now else None
+            return event_line("DELETED", raw) if now else None
         before = self.selects(change.old)
         if now and before:
-            return event_line("MODIFIED", change.raw)
+            return event_line("MODIFIED", raw)
         if now:
-            return event_line("ADDED", change.raw)
+            return event_line("ADDED", raw)
         if before:
             return event_line("DELETED", change.raw)
         return None

@@ -51,7 +51,10 @@ def open_watch(table: ResourceTable, watch: Watch, since: int | None) -> list[by
     """
     if since is None:
         initial = [
-            event_line("ADDED", with_type(table.resource.kind, table.raw[key]))
+            event_line(
+                "ADDED",
+                watch.raw(table.objects[key], with_type(table.resource.kind, table.raw[key])),
+            )
             for key in table.scan(watch.namespace, None)
             if watch.selects(table.objects[key])
         ]

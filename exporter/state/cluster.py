@@ -6,11 +6,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from exporter.kube.reflector import ReflectorStatus
+from exporter.kube.reflector import ReflectorStatus, WatchTarget
 from exporter.state import reducers
 from exporter.state.failures import FailureCounter
-from exporter.state.records import EventRecord, PodRecord, SecretRecord, ServiceAccountRecord
-from exporter.state.store import ObjectStore
+from exporter.state.records import (
+    EventRecord,
+    OtherSecretRecord,
+    PodRecord,
+    SecretRecord,
+    ServiceAccountRecord,
+)
+from exporter.state.store import ObjectStore, StorePartition
 
 RESOURCES = ("pods", "events", "secrets", "serviceaccounts")
 AnyStore = (
@@ -18,6 +24,7 @@ AnyStore = (
     | ObjectStore[SecretRecord]
     | ObjectStore[ServiceAccountRecord]
     | ObjectStore[EventRecord]
+    | ObjectStore[OtherSecretRecord]
 )
 
 
@@ -30,6 +37,8 @@ class ClusterState:
     secrets: ObjectStore[SecretRecord] = field(init=False)
     serviceaccounts: ObjectStore[ServiceAccountRecord] = field(init=False)
     events: ObjectStore[EventRecord] = field(init=False)
+    other_secrets: ObjectStore[OtherSecretRecord] = field(init=False)
+    """Secrets of other types, by name only: a pod referencing one has a wrong_type secret."""
     watches: list[tuple[str, ReflectorStatus]] = field(default_factory=list)
     failures: FailureCounter = field(default_factory=FailureCounter)
 
@@ -39,6 +48,21 @@ class ClusterState:
         self.serviceaccounts = ObjectStore(reducers.reduce_service_account, reducers.key_by_name)
         self.events = ObjectStore(reducers.reduce_event, reducers.key_by_uid)
         self.events.add_listener(self.failures)
+        self.other_secrets = ObjectStore(reducers.reduce_other_secret, reducers.key_by_name)
+
+    def sink_for(
+        self, target: WatchTarget
+    ) -> (
+        StorePartition[PodRecord]
+        | StorePartition[SecretRecord]
+        | StorePartition[ServiceAccountRecord]
+        | StorePartition[EventRecord]
+        | StorePartition[OtherSecretRecord]
+    ):
+        """A new partition of the store ``target`` feeds, for its reflector."""
+        if target.resource == "secrets" and target.metadata_only:
+            return self.other_secrets.partition()
+        return self.store_for(target.resource).partition()
 
     def store_for(self, resource: str) -> AnyStore:
         stores: dict[str, AnyStore] = {

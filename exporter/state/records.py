@@ -65,3 +65,11 @@ class EventRecord:
     registry: str
     count: int
     """The Event's own ``series.count`` or ``count``: how often kubelet saw it."""
+
+
+@dataclass(frozen=True, slots=True)
+class OtherSecretRecord:
+    """A secret of a type kubelet ignores for pulls; only its name is known (metadata only)."""
+
+    namespace: str
+    name: str

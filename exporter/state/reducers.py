@@ -27,6 +27,7 @@ from exporter.state.records import (
     ContainerKind,
     ContainerRecord,
     EventRecord,
+    OtherSecretRecord,
     PodRecord,
     SecretRecord,
     ServiceAccountRecord,
@@ -230,6 +231,12 @@ def _data_write_time(meta: ObjectMeta) -> float | None:
             if when is not None and (latest is None or when > latest):
                 latest = when
     return latest
+
+
+def reduce_other_secret(raw: RawObject, old: OtherSecretRecord | None) -> OtherSecretRecord:
+    """Names of secrets that are not pull secrets (annotations may hold data: dropped)."""
+    meta = _meta(raw)
+    return OtherSecretRecord(_str(meta.get("namespace")), _str(meta.get("name")))
 
 
 def reduce_event(raw: RawObject, old: EventRecord | None) -> EventRecord | None:

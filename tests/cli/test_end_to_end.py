@@ -249,3 +249,38 @@ def test_pod_in_image_pull_backoff_shows_its_cause(
     assert value(metrics_url, "imagepull_secret_missing", namespace=namespace, secret="ghcr")
     api.delete_namespaced_pod("api-1", namespace)
     within_deadline(lambda: value(metrics_url, "imagepull_containers_waiting", **labels) is None)
+
+
+def test_referenced_secret_of_the_wrong_type_is_reported(
+    api: client.CoreV1Api, namespace: str, metrics_url: str
+) -> None:
+    opaque = client.V1Secret(
+        metadata=client.V1ObjectMeta(name="opaque-creds"),
+        type="Opaque",
+        data={"password": base64.b64encode(CANARY.encode()).decode()},
+    )
+    api.create_namespaced_secret(namespace, opaque)
+    api.create_namespaced_service_account(
+        namespace,
+        client.V1ServiceAccount(
+            metadata=client.V1ObjectMeta(name="deployer"),
+            image_pull_secrets=[client.V1LocalObjectReference(name="opaque-creds")],
+        ),
+    )
+    pod = client.V1Pod(
+        metadata=client.V1ObjectMeta(name="deployer-1"),
+        spec=client.V1PodSpec(
+            service_account_name="deployer",
+            containers=[client.V1Container(name="app", image="registry.example.com/app:1")],
+        ),
+    )
+    api.create_namespaced_pod(namespace, pod)
+    labels = {"namespace": namespace, "secret": "opaque-creds"}
+    within_deadline(
+        lambda: (
+            value(metrics_url, "imagepull_secret_problem", problem="wrong_type", **labels) == 1.0
+        )
+    )
+    assert value(metrics_url, "imagepull_secret_missing", **labels) is None
+    assert CANARY not in repr(samples(metrics_url))
+    api.delete_namespaced_pod("deployer-1", namespace)

@@ -7,12 +7,18 @@ from exporter.kube.targets import watch_targets
 
 def test_all_namespaces_one_watch_per_resource_and_secret_type() -> None:
     targets = watch_targets()
-    assert [(t.resource, t.path, t.field_selector) for t in targets] == [
-        ("pods", "/api/v1/pods", ""),
-        ("events", "/api/v1/events", "involvedObject.kind=Pod"),
-        ("secrets", "/api/v1/secrets", "type=kubernetes.io/dockerconfigjson"),
-        ("secrets", "/api/v1/secrets", "type=kubernetes.io/dockercfg"),
-        ("serviceaccounts", "/api/v1/serviceaccounts", ""),
+    assert [(t.resource, t.path, t.field_selector, t.metadata_only) for t in targets] == [
+        ("pods", "/api/v1/pods", "", False),
+        ("events", "/api/v1/events", "involvedObject.kind=Pod", False),
+        ("secrets", "/api/v1/secrets", "type=kubernetes.io/dockerconfigjson", False),
+        ("secrets", "/api/v1/secrets", "type=kubernetes.io/dockercfg", False),
+        (
+            "secrets",
+            "/api/v1/secrets",
+            "type!=kubernetes.io/dockerconfigjson,type!=kubernetes.io/dockercfg",
+            True,
+        ),
+        ("serviceaccounts", "/api/v1/serviceaccounts", "", False),
     ]
 
 
@@ -27,4 +33,4 @@ def test_namespaces_become_namespaced_watches_minus_exclusions() -> None:
     targets = watch_targets(["b", "a", "c"], ["c"])
     pods = [t.path for t in targets if t.resource == "pods"]
     assert pods == ["/api/v1/namespaces/a/pods", "/api/v1/namespaces/b/pods"]
-    assert len(targets) == 10
+    assert len(targets) == 12

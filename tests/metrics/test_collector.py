@@ -65,3 +65,27 @@ def test_metrics_reference_doc_is_current() -> None:
     assert doc.read_text() == render_reference(), (
         "run: python -m exporter.metrics.reference > docs/metrics.md"
     )
+
+
+def test_wrong_type_secret_is_a_problem_not_missing() -> None:
+    state = ClusterState()
+    state.pods.partition().upsert(
+        {
+            "metadata": {"namespace": "a", "name": "p"},
+            "spec": {
+                "imagePullSecrets": [{"name": "tls-cert"}, {"name": "gone"}],
+                "containers": [{"name": "c", "image": "ghcr.io/acme/app:1"}],
+            },
+        }
+    )
+    state.other_secrets.partition().upsert(
+        {"metadata": {"namespace": "a", "name": "tls-cert", "annotations": {"x": "data"}}}
+    )
+    state.other_secrets.partition().upsert({"metadata": {"namespace": "b", "name": "gone"}})
+    lines = [line for line in render(state).splitlines() if line.startswith("imagepull_secret")]
+    assert lines == [
+        'imagepull_secret_valid{namespace="a",secret="tls-cert"} 0.0',
+        'imagepull_secret_problem{namespace="a",problem="wrong_type",secret="tls-cert"} 1.0',
+        'imagepull_secret_missing{found_in_other_namespace="false",namespace="a",secret="gone"} 1.0',
+        'imagepull_secret_referencing_pods{namespace="a",secret="tls-cert"} 1.0',
+    ]
