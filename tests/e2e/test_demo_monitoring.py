@@ -1,0 +1,113 @@
+"""exporter.cli.demo_monitoring: the Prometheus + Alertmanager pair the demo starts."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import aiohttp
+import pytest
+import yaml
+
+from exporter.cli.demo_monitoring import (
+    DISABLE_ENV,
+    SHIPPED_RULES,
+    parse_alerts,
+    prometheus_config,
+    rules_with_for,
+    start_monitoring,
+)
+
+PENDING_DOWN = {
+    "status": "success",
+    "data": {
+        "alerts": [
+            {
+                "labels": {
+                    "alertname": "ImagePullExporterDown",
+                    "job": "imagepull-exporter",
+                    "severity": "warning",
+                },
+                "annotations": {"summary": "Prometheus cannot scrape imagepull-exporter."},
+                "state": "pending",
+            },
+            {
+                "labels": {
+                    "alertname": "ImagePullCredentialExpired",
+                    "namespace": "payments",
+                    "secret": "ghcr-pull",
+                    "severity": "critical",
+                },
+                "annotations": {"summary": "A registry credential that pods use has expired."},
+                "state": "firing",
+            },
+        ]
+    },
+}
+
+
+def test_alert_lines_name_the_alert_its_labels_and_severity() -> None:
+    lines = sorted(alert.describe(alert.state) for alert in parse_alerts(PENDING_DOWN).values())
+    assert lines == [
+        "firing: ImagePullCredentialExpired{namespace=payments, secret=ghcr-pull} [critical] "
+        "A registry credential that pods use has expired.",
+        "pending: ImagePullExporterDown{} [warning] Prometheus cannot scrape imagepull-exporter.",
+    ]
+
+
+@pytest.mark.parametrize("payload", [None, {}, {"data": {"alerts": "x"}}, {"data": []}])
+def test_odd_api_answers_mean_no_alerts(payload: object) -> None:
+    assert parse_alerts(payload) == {}
+
+
+def test_rules_copy_changes_only_for() -> None:
+    original = yaml.safe_load(SHIPPED_RULES.read_text())
+    copy = yaml.safe_load(rules_with_for(SHIPPED_RULES.read_text(), "0s"))
+    for group, group_copy in zip(original["groups"], copy["groups"], strict=True):
+        for rule, rule_copy in zip(group["rules"], group_copy["rules"], strict=True):
+            assert rule_copy.pop("for") == "0s"
+            rule.pop("for")
+            assert rule_copy == rule
+
+
+def test_prometheus_scrapes_the_metrics_url_as_the_rules_job() -> None:
+    config = yaml.safe_load(
+        prometheus_config(
+            "http://127.0.0.1:9917/metrics",
+            rule_files=[Path("/r.yml")],
+            alertmanager="127.0.0.1:9093",
+        )
+    )
+    (job,) = config["scrape_configs"]
+    assert job["job_name"] == "imagepull-exporter"
+    assert job["static_configs"] == [{"targets": ["127.0.0.1:9917"]}]
+    assert job["metrics_path"] == "/metrics"
+
+
+async def test_disabled_by_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(DISABLE_ENV, "off")
+    assert await start_monitoring("http://127.0.0.1:1/metrics", workdir=tmp_path) is None
+
+
+@pytest.mark.e2e
+async def test_starts_both_reports_alerts_and_stops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(DISABLE_ENV, raising=False)
+    # Nothing listens on port 1: the exporter is "down", which the shipped rules report.
+    stack = await start_monitoring(
+        "http://127.0.0.1:1/metrics", workdir=tmp_path, for_duration="0s"
+    )
+    assert stack is not None, "prometheus/prometheus-alertmanager not found"
+    try:
+        async with aiohttp.ClientSession() as session:
+            for url in (stack.prometheus_url, stack.alertmanager_url):
+                async with session.get(f"{url}/-/ready") as response:
+                    assert response.status == 200
+        changes = stack.alerts_changes()
+        line = await asyncio.wait_for(anext(changes), timeout=15)
+        await changes.aclose()
+        assert line.startswith("firing: ImagePullExporterDown{")
+    finally:
+        await stack.stop()
+    assert all(process.returncode is not None for process in stack.processes)
