@@ -7,14 +7,14 @@ import contextlib
 import logging
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry
+from prometheus_client import ProcessCollector
 
 from exporter.http.app import build_app
 from exporter.kube.client import KubeClient
 from exporter.kube.config import ApiConfig
 from exporter.kube.reflector import Reflector, ReflectorSettings
 from exporter.kube.targets import watch_targets
-from exporter.metrics.collector import StateCollector
+from exporter.metrics.exposition import Exposition
 from exporter.metrics.view import Limits
 from exporter.settings import Settings, host_port
 from exporter.state.cluster import ClusterState
@@ -36,9 +36,10 @@ class Exporter:
     ) -> None:
         self.settings = settings
         self.state = state or ClusterState()
-        self.registry = CollectorRegistry(auto_describe=True)
         limits = Limits(max_failing_containers=settings.max_failing_containers)
-        self.registry.register(StateCollector(self.state, limits=limits))
+        self.exposition = Exposition(
+            self.state, limits=limits, extra=(ProcessCollector(registry=None),)
+        )
         self._client = KubeClient(api)
         self._reflector_settings = reflector_settings or ReflectorSettings()
         self._tasks: list[asyncio.Task[None]] = []
@@ -59,7 +60,7 @@ class Exporter:
             name = f"reflector {target.resource} {target.path} {target.field_selector}"
             self._tasks.append(asyncio.create_task(reflector.run(), name=name))
         app = build_app(
-            self.registry,
+            lambda openmetrics: self.exposition.render(openmetrics_format=openmetrics),
             ready=lambda: self.state.synced,
             telemetry_path=self.settings.telemetry_path,
         )

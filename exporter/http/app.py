@@ -7,24 +7,39 @@ import html
 from collections.abc import Callable
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry
-from prometheus_client.exposition import choose_encoder
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4 as TEXT
+from prometheus_client.openmetrics.exposition import CONTENT_TYPE_LATEST as OPENMETRICS
 
 GZIP_MIN_BYTES = 1024
 
 
+Render = Callable[[bool], bytes]
+"""Exposition bytes; the argument asks for OpenMetrics instead of the text format."""
+
+
+def wants_openmetrics(accept: str) -> bool:
+    """Content negotiation as Prometheus does it: OpenMetrics only when asked for first."""
+    for media in accept.split(","):
+        kind = media.split(";")[0].strip()
+        if kind == "application/openmetrics-text":
+            return True
+        if kind in ("text/plain", "*/*"):
+            return False
+    return False
+
+
 def build_app(
-    registry: CollectorRegistry,
+    render: Render,
     *,
     ready: Callable[[], bool],
     telemetry_path: str = "/metrics",
 ) -> web.Application:
-    """An app serving ``registry``; ``ready`` says whether every initial LIST completed."""
+    """An app serving ``render``; ``ready`` says whether every initial LIST completed."""
 
     async def metrics(request: web.Request) -> web.Response:
-        encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
-        body = encoder(registry)
-        headers = {"Content-Type": content_type}
+        openmetrics = wants_openmetrics(request.headers.get("Accept", ""))
+        body = render(openmetrics)
+        headers = {"Content-Type": OPENMETRICS if openmetrics else TEXT}
         if len(body) >= GZIP_MIN_BYTES and "gzip" in request.headers.get("Accept-Encoding", ""):
             body = gzip.compress(body, compresslevel=1)
             headers["Content-Encoding"] = "gzip"

@@ -29,8 +29,11 @@ class MetricSpec:
     help: str
     labels: tuple[str, ...]
     samples: Callable[[ClusterView], Iterable[Sample]]
+    depends: tuple[str, ...] = ()
+    """What the samples read, as names of versioned parts of the state (``pods``,
+    ``secrets``, ``serviceaccounts``, ``events``, ``other_secrets``, ``failures``): the
+    family is rendered again only when one of them changed. Empty: at every scrape."""
     stability: Stability = "experimental"
-    unit: str = ""
 
     def family(self) -> CounterMetricFamily | GaugeMetricFamily:
         """A fresh, empty family for this metric."""

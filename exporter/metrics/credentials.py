@@ -95,6 +95,9 @@ def _uncovered(view: ClusterView) -> Iterator[Sample]:
         yield key, float(pods)
 
 
+SECRETS = ("secrets",)
+# Joins of pods (and their service accounts) with the secrets they reference.
+JOINS = ("pods", "serviceaccounts", "secrets", "other_secrets")
 NS_SECRET = ("namespace", "secret")
 CREDENTIAL = ("namespace", "secret", "registry", "kind")
 
@@ -105,6 +108,7 @@ METRICS = (
         "Always 1 for every image pull secret (dockerconfigjson or dockercfg), with its type.",
         (*NS_SECRET, "type"),
         _secret_info,
+        depends=SECRETS,
     ),
     MetricSpec(
         "imagepull_secret_created_timestamp_seconds",
@@ -112,6 +116,7 @@ METRICS = (
         "Unix time the pull secret was created.",
         NS_SECRET,
         _created,
+        depends=SECRETS,
     ),
     MetricSpec(
         "imagepull_secret_last_rotated_timestamp_seconds",
@@ -120,6 +125,7 @@ METRICS = (
         "exporter saw it change, else its creation.",
         NS_SECRET,
         _rotated,
+        depends=SECRETS,
     ),
     MetricSpec(
         "imagepull_secret_valid",
@@ -128,6 +134,7 @@ METRICS = (
         "referenced secret of a type kubelet ignores for pulls).",
         NS_SECRET,
         _valid,
+        depends=JOINS,
     ),
     MetricSpec(
         "imagepull_secret_problem",
@@ -136,6 +143,7 @@ METRICS = (
         "empty_credentials, invalid_registry_key, wrong_type, too_large).",
         (*NS_SECRET, "problem"),
         _problems,
+        depends=JOINS,
     ),
     MetricSpec(
         "imagepull_secret_missing",
@@ -145,6 +153,7 @@ METRICS = (
         "in the wrong namespace apart from one never made.",
         (*NS_SECRET, "found_in_other_namespace"),
         _missing,
+        depends=JOINS,
     ),
     MetricSpec(
         "imagepull_secret_referencing_pods",
@@ -152,6 +161,7 @@ METRICS = (
         "Pods that depend on the pull secret, directly or through their service account.",
         NS_SECRET,
         _referencing,
+        depends=JOINS,
     ),
     MetricSpec(
         "imagepull_credential_info",
@@ -159,6 +169,7 @@ METRICS = (
         "Always 1 for each registry credential in a pull secret, with its kind.",
         CREDENTIAL,
         _credential_info,
+        depends=SECRETS,
     ),
     MetricSpec(
         "imagepull_credential_expiry_timestamp_seconds",
@@ -167,6 +178,7 @@ METRICS = (
         "declared by the owner in an annotation (source=annotation).",
         (*CREDENTIAL, "source"),
         _expiry,
+        depends=SECRETS,
     ),
     MetricSpec(
         "imagepull_credential_issued_timestamp_seconds",
@@ -174,6 +186,7 @@ METRICS = (
         "Unix time the credential was issued, when the token says so.",
         CREDENTIAL,
         _issued,
+        depends=SECRETS,
     ),
     MetricSpec(
         "imagepull_registry_uncovered_pods",
@@ -182,5 +195,6 @@ METRICS = (
         "matching rules (the image may be public: join with failures before alerting).",
         ("namespace", "registry"),
         _uncovered,
+        depends=JOINS,
     ),
 )

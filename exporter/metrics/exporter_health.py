@@ -68,6 +68,7 @@ METRICS = (
         "Objects the exporter keeps per resource (events: image-pull failures only).",
         ("resource",),
         _objects,
+        depends=("pods", "events", "secrets", "serviceaccounts"),
     ),
     MetricSpec(
         "imagepull_exporter_series_dropped_total",
@@ -82,5 +83,6 @@ METRICS = (
         "Always 1; the exporter's version as a label.",
         ("version",),
         _build_info,
+        depends=("build",),
     ),
 )

@@ -10,6 +10,7 @@ from exporter.metrics.view import ClusterView
 
 WAITING_INFO = "imagepull_container_waiting_info"
 WAITING_SINCE = "imagepull_container_waiting_since_timestamp_seconds"
+PODS = ("pods",)
 
 
 def _failures_total(view: ClusterView) -> Iterator[Sample]:
@@ -48,6 +49,7 @@ METRICS = (
         "own count so relists and restarts never double count.",
         ("namespace", "registry", "reason", "cause"),
         _failures_total,
+        depends=("failures",),
     ),
     MetricSpec(
         "imagepull_containers_waiting",
@@ -55,6 +57,7 @@ METRICS = (
         "Containers (init, regular, ephemeral) now waiting with an image-pull reason.",
         ("namespace", "registry", "reason", "cause"),
         _containers_waiting,
+        depends=PODS,
     ),
     MetricSpec(
         WAITING_INFO,
@@ -63,6 +66,7 @@ METRICS = (
         "capped by --max-failing-containers.",
         ("namespace", "pod", "container", "image", "registry", "reason", "cause"),
         _waiting_info,
+        depends=PODS,
     ),
     MetricSpec(
         WAITING_SINCE,
@@ -71,5 +75,6 @@ METRICS = (
         "capped by --max-failing-containers.",
         ("namespace", "pod", "container"),
         _waiting_since,
+        depends=PODS,
     ),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import NamedTuple, TypeVar
 
 from exporter import __version__
@@ -14,6 +14,8 @@ from exporter.state.records import ContainerRecord, PodRecord
 from exporter.state.reducers import UNKNOWN_REGISTRY
 
 T = TypeVar("T")
+# Pods share images and secrets share registry keys: each pair is matched once.
+_matches = lru_cache(maxsize=65536)(registry_matches)
 
 
 class FailingContainer(NamedTuple):
@@ -108,7 +110,7 @@ class ClusterView:
                 c.registry
                 for c in pod.containers
                 if c.registry != UNKNOWN_REGISTRY
-                and not any(registry_matches(key, c.image) for key in keys)
+                and not any(_matches(key, c.image) for key in keys)
             }
             for registry in registries:
                 counts[(pod.namespace, registry)] += 1

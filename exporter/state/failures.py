@@ -25,6 +25,7 @@ class FailureCounter:
 
     def __init__(self) -> None:
         self.totals: Counter[FailureKey] = Counter()
+        self.version = 0
 
     def __call__(self, old: EventRecord | None, new: EventRecord | None, phase: Phase) -> None:
         if new is None:
@@ -35,3 +36,4 @@ class FailureCounter:
             grown = max(new.count - old.count, 0)
         if grown:
             self.totals[(new.namespace, new.registry, new.reason, new.cause)] += grown
+            self.version += 1

@@ -10,7 +10,7 @@ from exporter.credentials import Credential, Problem
 ContainerKind = Literal["init", "regular", "ephemeral"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class ContainerRecord:
     name: str
     kind: ContainerKind
@@ -28,7 +28,6 @@ class ContainerRecord:
 class PodRecord:
     namespace: str
     name: str
-    uid: str
     service_account: str
     image_pull_secrets: tuple[str, ...]
     containers: tuple[ContainerRecord, ...]
@@ -45,7 +44,6 @@ class ServiceAccountRecord:
 class SecretRecord:
     namespace: str
     name: str
-    uid: str
     type: str
     created: float | None
     last_rotated: float | None

@@ -14,7 +14,6 @@ from collections.abc import Callable, Hashable, Iterable
 from typing import cast
 
 from exporter.credentials import parse_pull_secret
-from exporter.images.reference import registry_of
 from exporter.kube.types import (
     Event,
     ObjectMeta,
@@ -23,6 +22,7 @@ from exporter.kube.types import (
     ServiceAccount,
 )
 from exporter.pullerrors import PULL_WAITING_REASONS, classify, pull_failure_event
+from exporter.state import interning
 from exporter.state.records import (
     ContainerKind,
     ContainerRecord,
@@ -37,7 +37,7 @@ from exporter.state.timestamps import parse_rfc3339
 Clock = Callable[[], float]
 MAX_NAME = 253  # DNS subdomain names; anything longer is not a real object name
 MAX_MESSAGE = 4096
-UNKNOWN_REGISTRY = "unknown"
+UNKNOWN_REGISTRY = interning.UNKNOWN_REGISTRY
 _DIGEST_KEY = os.urandom(32)  # per process: the digest reveals nothing across restarts
 
 
@@ -71,7 +71,7 @@ def key_by_uid(raw: RawObject) -> Hashable | None:
 
 
 def _names(refs: object) -> tuple[str, ...]:
-    return tuple(n for ref in _dicts(refs) if (n := _str(ref.get("name"))))
+    return tuple(interning.text(n) for ref in _dicts(refs) if (n := _str(ref.get("name"))))
 
 
 def make_pod_reducer(
@@ -101,27 +101,28 @@ def make_pod_reducer(
                         if before and before.waiting_since
                         else not_ready_since.get(kind) or clock()
                     )
-                image = _str(c.get("image"), MAX_MESSAGE)
+                image = interning.text(_str(c.get("image"), MAX_MESSAGE))
                 cause = None
                 if waiting is not None and waiting[0] in PULL_WAITING_REASONS:
                     cause = classify(waiting[1], reason=waiting[0]).cause.value
                 containers.append(
-                    ContainerRecord(
-                        name=name,
-                        kind=kind,
-                        image=image,
-                        registry=registry_of(image) or UNKNOWN_REGISTRY,
-                        waiting_reason=waiting[0] if waiting else None,
-                        pull_cause=cause,
-                        waiting_since=since,
+                    interning.record(
+                        ContainerRecord(
+                            name=interning.text(name),
+                            kind=kind,
+                            image=image,
+                            registry=interning.registry_for(image),
+                            waiting_reason=interning.text(waiting[0]) if waiting else None,
+                            pull_cause=cause,
+                            waiting_since=since,
+                        )
                     )
                 )
+        account = _str(spec.get("serviceAccountName") or spec.get("serviceAccount"))
         return PodRecord(
-            namespace=_str(meta.get("namespace")),
+            namespace=interning.text(_str(meta.get("namespace"))),
             name=_str(meta.get("name")),
-            uid=_str(meta.get("uid")),
-            service_account=_str(spec.get("serviceAccountName") or spec.get("serviceAccount"))
-            or "default",
+            service_account=interning.text(account or "default"),
             image_pull_secrets=_names(spec.get("imagePullSecrets")),
             containers=tuple(containers),
         )
@@ -202,7 +203,6 @@ def make_secret_reducer(
         return SecretRecord(
             namespace=_str(meta.get("namespace")),
             name=_str(meta.get("name")),
-            uid=_str(meta.get("uid")),
             type=secret_type,
             created=created,
             last_rotated=rotated,

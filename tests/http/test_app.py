@@ -5,9 +5,10 @@ from __future__ import annotations
 import gzip
 
 from aiohttp.test_utils import TestClient, TestServer
-from prometheus_client import CollectorRegistry, Gauge
+from prometheus_client import CollectorRegistry, Gauge, generate_latest
+from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 
-from exporter.http.app import build_app
+from exporter.http.app import build_app, wants_openmetrics
 
 
 async def client_for(ready: list[bool]) -> TestClient[object, object]:
@@ -15,7 +16,14 @@ async def client_for(ready: list[bool]) -> TestClient[object, object]:
     gauge = Gauge("imagepull_test", "Test gauge.", ["n"], registry=registry)
     for n in range(200):
         gauge.labels(str(n)).set(n)
-    app = build_app(registry, ready=lambda: ready[0], telemetry_path="/custom")
+
+    def render(openmetrics: bool) -> bytes:
+        if openmetrics:
+            data: bytes = generate_openmetrics(registry)
+            return data
+        return generate_latest(registry)
+
+    app = build_app(render, ready=lambda: ready[0], telemetry_path="/custom")
     client: TestClient[object, object] = TestClient(TestServer(app))
     await client.start_server()
     return client
@@ -54,3 +62,14 @@ async def test_probes_and_index() -> None:
         assert (await client.get("/metrics")).status == 404
     finally:
         await client.close()
+
+
+def test_content_negotiation_as_prometheus_asks() -> None:
+    prometheus_2 = (
+        "application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+        "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+    )
+    assert wants_openmetrics(prometheus_2)
+    assert not wants_openmetrics("text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
+    assert not wants_openmetrics("")
+    assert not wants_openmetrics("*/*")

@@ -9,13 +9,14 @@ from prometheus_client import CollectorRegistry, generate_latest
 from exporter import __version__
 from exporter.metrics.catalog import all_metrics
 from exporter.metrics.collector import StateCollector
+from exporter.metrics.exposition import Exposition
 from exporter.metrics.reference import render as render_reference
 from exporter.state.cluster import ClusterState
 
 
 def render(state: ClusterState) -> str:
     registry = CollectorRegistry()
-    registry.register(StateCollector(state))
+    registry.register(StateCollector(Exposition(state)))
     return generate_latest(registry).decode()
 
 
@@ -54,7 +55,7 @@ def test_catalog_names_follow_conventions() -> None:
 
 
 def test_describe_matches_catalog() -> None:
-    collector = StateCollector(ClusterState())
+    collector = StateCollector(Exposition(ClusterState()))
     assert [m.name for m in collector.describe()] == [
         spec.name.removesuffix("_total") for spec in all_metrics()
     ]
@@ -86,6 +87,7 @@ def test_wrong_type_secret_is_a_problem_not_missing() -> None:
     assert lines == [
         'imagepull_secret_valid{namespace="a",secret="tls-cert"} 0.0',
         'imagepull_secret_problem{namespace="a",problem="wrong_type",secret="tls-cert"} 1.0',
-        'imagepull_secret_missing{found_in_other_namespace="false",namespace="a",secret="gone"} 1.0',
+        'imagepull_secret_missing{found_in_other_namespace="false",namespace="a",'
+        'secret="gone"} 1.0',
         'imagepull_secret_referencing_pods{namespace="a",secret="tls-cert"} 1.0',
     ]
