@@ -11,6 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from exporter.cli.demo_monitoring import MonitoringError, MonitoringStack, start_monitoring
 from exporter.kube.config import load_api_config
 from exporter.logs import configure_logging
 from exporter.service import Exporter
@@ -39,6 +40,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="stop after this many seconds (default: run until Ctrl-C)",
     )
+    add(
+        "--alerts-for",
+        default="30s",
+        metavar="DURATION",
+        help="when Prometheus and Alertmanager are installed they start too, with the "
+        "shipped rules; every alert's for: becomes this so the outage pages quickly "
+        "('shipped' keeps the rules' own) (default: 30s)",
+    )
+    add("--no-monitoring", action="store_true", help="do not start Prometheus/Alertmanager")
     add("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
 
 
@@ -53,33 +63,66 @@ def run(args: argparse.Namespace) -> int:
         return 2
     configure_logging(settings.log_level, settings.log_format)
     try:
-        asyncio.run(_demo(settings, args.scenario, args.duration))
-    except (OSError, ValueError, LookupError) as exc:
+        asyncio.run(_demo(settings, args))
+    except (OSError, ValueError, LookupError, MonitoringError) as exc:
         print(f"imagepull-exporter demo: error: {exc}", file=sys.stderr)
         return 2
     return 0
 
 
-async def _demo(settings: Settings, scenario: str, duration: float | None) -> None:
+async def _demo(settings: Settings, args: argparse.Namespace) -> None:
     simulator = Simulator(bookmark_interval=30.0)
-    simulator.load_scenario(scenario)
+    simulator.load_scenario(args.scenario)
     await simulator.start()
     with tempfile.TemporaryDirectory(prefix="imagepull-demo-") as tmp:
         kubeconfig = Path(tmp) / "kubeconfig"
         simulator.write_kubeconfig(kubeconfig)
         exporter = Exporter(settings, load_api_config(str(kubeconfig)))
+        stack: MonitoringStack | None = None
+        tasks: list[asyncio.Task[None]] = []
         try:
             url = await exporter.start()
-            print(f"simulated cluster: {simulator.url} (scenario {scenario})")
-            print(f"metrics: {url}{settings.telemetry_path}")
-            print("try: curl -s " + f"{url}{settings.telemetry_path} | grep '^imagepull_'")
+            metrics_url = f"{url}{settings.telemetry_path}"
+            print(f"simulated cluster: {simulator.url} (scenario {args.scenario})")
+            print(f"metrics: {metrics_url}")
+            print(f"try: curl -s {metrics_url} | grep '^imagepull_'")
+            tasks.append(asyncio.create_task(_keep_failing(simulator)))
+            if not args.no_monitoring:
+                workdir = Path(tmp) / "monitoring"
+                workdir.mkdir()
+                for_duration = None if args.alerts_for == "shipped" else args.alerts_for
+                stack = await start_monitoring(
+                    metrics_url, workdir=workdir, for_duration=for_duration
+                )
+                _announce(stack)
+            if stack is not None:
+                tasks.append(asyncio.create_task(_print_alerts(stack)))
             sys.stdout.flush()
-            kubelet = asyncio.create_task(_keep_failing(simulator))
-            await _wait(duration)
-            kubelet.cancel()
+            await _wait(args.duration)
         finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if stack is not None:
+                await stack.stop()
             await exporter.stop()
             await simulator.stop()
+
+
+def _announce(stack: MonitoringStack | None) -> None:
+    if stack is None:
+        print(
+            "alerts: Prometheus and Alertmanager are not installed (or the rules file is not "
+            "beside this checkout); see scripts/install-monitoring-binaries"
+        )
+        return
+    print(f"prometheus: {stack.prometheus_url}  alertmanager: {stack.alertmanager_url}")
+    print("alerts will be printed as they go pending, fire and resolve:")
+
+
+async def _print_alerts(stack: MonitoringStack) -> None:
+    async for line in stack.alerts_changes():
+        print(line, flush=True)
 
 
 async def _keep_failing(simulator: Simulator, every: float = KUBELET_RETRY_SECONDS) -> None:
