@@ -18,6 +18,7 @@ from exporter.metrics.exposition import Exposition
 from exporter.metrics.view import Limits
 from exporter.settings import Settings, host_port
 from exporter.state.cluster import ClusterState
+from exporter.state.sharding import Shard
 
 log = logging.getLogger(__name__)
 SHUTDOWN_SECONDS = 5.0
@@ -35,7 +36,7 @@ class Exporter:
         state: ClusterState | None = None,
     ) -> None:
         self.settings = settings
-        self.state = state or ClusterState()
+        self.state = state or ClusterState(shard=Shard(settings.shard_index, settings.shard_count))
         limits = Limits(max_failing_containers=settings.max_failing_containers)
         self.exposition = Exposition(
             self.state, limits=limits, extra=(ProcessCollector(registry=None),)

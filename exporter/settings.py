@@ -40,6 +40,10 @@ class Settings:
     """``--log-format``: text or json (one object per line)."""
     max_failing_containers: int = 2000
     """``--max-failing-containers``: cap on per-container failure series."""
+    shard_index: int = 0
+    """``--shard-index``: which of ``--shard-count`` namespace shards this instance owns."""
+    shard_count: int = 1
+    """``--shard-count``: instances sharing the cluster by a stable hash of namespaces."""
 
     def __post_init__(self) -> None:
         host_port(self.listen_address)
@@ -56,6 +60,11 @@ class Settings:
                 raise SettingsError(f"not a valid namespace name: {ns!r}")
         if self.log_level not in LOG_LEVELS:
             raise SettingsError(f"--log-level must be one of {', '.join(LOG_LEVELS)}")
+        if self.shard_count < 1 or not 0 <= self.shard_index < self.shard_count:
+            raise SettingsError(
+                f"--shard-index must be in 0..{self.shard_count - 1} and --shard-count "
+                f"at least 1, got {self.shard_index} of {self.shard_count}"
+            )
         if self.max_failing_containers < 0:
             raise SettingsError("--max-failing-containers must not be negative")
         if self.log_format not in ("text", "json"):
@@ -73,6 +82,8 @@ CONFIG_KEYS = {
     "log-level": "log_level",
     "log-format": "log_format",
     "max-failing-containers": "max_failing_containers",
+    "shard-index": "shard_index",
+    "shard-count": "shard_count",
 }
 
 
@@ -106,7 +117,7 @@ def _coerce(field: str, value: object, path: str) -> object:
         if not all(isinstance(i, str) for i in items):
             raise SettingsError(f"--config.file {path}: {field} must be a list of names")
         return tuple(cast(list[str], items))
-    if field == "max_failing_containers":
+    if field in ("max_failing_containers", "shard_index", "shard_count"):
         if not isinstance(value, int) or isinstance(value, bool):
             raise SettingsError(f"--config.file {path}: {field} must be a whole number")
         return value

@@ -49,6 +49,9 @@ def test_missing_config_file() -> None:
         {"telemetry_path": "/readyz"},
         {"namespaces": ("Bad_Name",)},
         {"log_level": "loud"},
+        {"shard_index": 3, "shard_count": 3},
+        {"shard_count": 0},
+        {"max_failing_containers": -1},
     ],
 )
 def test_invalid_settings(kwargs: dict[str, object]) -> None:

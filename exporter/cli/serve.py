@@ -83,6 +83,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"imagepull_exporter_series_dropped_total (default: {d.max_failing_containers})",
     )
     add(
+        "--shard-index",
+        dest="shard_index",
+        type=int,
+        metavar="I",
+        help="this instance's shard, 0..N-1, when N instances share the cluster by "
+        f"namespace (default: {d.shard_index})",
+    )
+    add(
+        "--shard-count",
+        dest="shard_count",
+        type=int,
+        metavar="N",
+        help="instances sharing the cluster; each keeps the namespaces whose stable hash "
+        f"is its --shard-index (default: {d.shard_count})",
+    )
+    add(
         "--config.file",
         dest="config_file",
         metavar="PATH",

@@ -97,7 +97,7 @@ def _uncovered(view: ClusterView) -> Iterator[Sample]:
 
 SECRETS = ("secrets",)
 # Joins of pods (and their service accounts) with the secrets they reference.
-JOINS = ("pods", "serviceaccounts", "secrets", "other_secrets")
+JOINS = ("pods", "serviceaccounts", "secrets", "other_secrets", "secrets_elsewhere")
 NS_SECRET = ("namespace", "secret")
 CREDENTIAL = ("namespace", "secret", "registry", "kind")
 

@@ -80,6 +80,7 @@ class Exposition:
             "serviceaccounts": state.serviceaccounts.version,
             "events": state.events.version,
             "other_secrets": state.other_secrets.version,
+            "secrets_elsewhere": state.secrets_elsewhere.version,
             "failures": state.failures.version,
             "build": 0,
         }

@@ -85,7 +85,7 @@ class ClusterView:
     def secret_namespaces(self) -> dict[str, set[str]]:
         """Namespaces holding a pull secret of each name."""
         found: dict[str, set[str]] = {}
-        for secret in self.state.secrets:
+        for secret in (*self.state.secrets, *self.state.secrets_elsewhere):
             found.setdefault(secret.name, set()).add(secret.namespace)
         return found
 

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from exporter.kube.reflector import ReflectorStatus, WatchTarget
+from exporter.kube.reflector import ReflectorStatus, Sink, WatchTarget
 from exporter.state import reducers
 from exporter.state.failures import FailureCounter
 from exporter.state.records import (
@@ -16,7 +16,8 @@ from exporter.state.records import (
     SecretRecord,
     ServiceAccountRecord,
 )
-from exporter.state.store import ObjectStore, StorePartition
+from exporter.state.sharding import Shard, ShardedSink
+from exporter.state.store import ObjectStore
 
 RESOURCES = ("pods", "events", "secrets", "serviceaccounts")
 AnyStore = (
@@ -33,12 +34,15 @@ class ClusterState:
     """Written only by reflectors (through the stores), read by the collector."""
 
     clock: Callable[[], float] = time.time
+    shard: Shard = field(default_factory=Shard)
     pods: ObjectStore[PodRecord] = field(init=False)
     secrets: ObjectStore[SecretRecord] = field(init=False)
     serviceaccounts: ObjectStore[ServiceAccountRecord] = field(init=False)
     events: ObjectStore[EventRecord] = field(init=False)
     other_secrets: ObjectStore[OtherSecretRecord] = field(init=False)
     """Secrets of other types, by name only: a pod referencing one has a wrong_type secret."""
+    secrets_elsewhere: ObjectStore[OtherSecretRecord] = field(init=False)
+    """Pull secrets of namespaces other shards own, by name only (found_in_other_namespace)."""
     watches: list[tuple[str, ReflectorStatus]] = field(default_factory=list)
     failures: FailureCounter = field(default_factory=FailureCounter)
 
@@ -49,20 +53,21 @@ class ClusterState:
         self.events = ObjectStore(reducers.reduce_event, reducers.key_by_uid)
         self.events.add_listener(self.failures)
         self.other_secrets = ObjectStore(reducers.reduce_other_secret, reducers.key_by_name)
+        self.secrets_elsewhere = ObjectStore(reducers.reduce_other_secret, reducers.key_by_name)
 
-    def sink_for(
-        self, target: WatchTarget
-    ) -> (
-        StorePartition[PodRecord]
-        | StorePartition[SecretRecord]
-        | StorePartition[ServiceAccountRecord]
-        | StorePartition[EventRecord]
-        | StorePartition[OtherSecretRecord]
-    ):
-        """A new partition of the store ``target`` feeds, for its reflector."""
+    def sink_for(self, target: WatchTarget) -> Sink:
+        """A new sink for ``target``'s reflector: a partition of the store it feeds."""
+        owned: Sink
         if target.resource == "secrets" and target.metadata_only:
-            return self.other_secrets.partition()
-        return self.store_for(target.resource).partition()
+            owned = self.other_secrets.partition()
+        else:
+            owned = self.store_for(target.resource).partition()
+        if self.shard.count == 1:
+            return owned
+        elsewhere = None
+        if target.resource == "secrets" and not target.metadata_only:
+            elsewhere = self.secrets_elsewhere.partition()
+        return ShardedSink(self.shard, owned, elsewhere)
 
     def store_for(self, resource: str) -> AnyStore:
         stores: dict[str, AnyStore] = {
