@@ -83,7 +83,7 @@ def make_pod_reducer(
         meta = _meta(raw)
         spec, status = _dict(raw.get("spec")), _dict(raw.get("status"))
         previous = {(c.kind, c.name): c for c in old.containers} if old else {}
-        not_ready_since = _not_ready_since(status)
+        not_ready_since: dict[ContainerKind, float] | None = None  # parsed only if needed
         containers: list[ContainerRecord] = []
         for kind, spec_key, status_key in _CONTAINER_FIELDS:
             statuses = {_str(s.get("name")): s for s in _dicts(status.get(status_key))}
@@ -96,11 +96,12 @@ def make_pod_reducer(
                     # Kept while the container keeps waiting: ErrImagePull and
                     # ImagePullBackOff alternate for one and the same outage. Seen for the
                     # first time (e.g. after a restart), the pod's condition says since when.
-                    since = (
-                        before.waiting_since
-                        if before and before.waiting_since
-                        else not_ready_since.get(kind) or clock()
-                    )
+                    if before and before.waiting_since:
+                        since = before.waiting_since
+                    else:
+                        if not_ready_since is None:
+                            not_ready_since = _not_ready_since(status)
+                        since = not_ready_since.get(kind) or clock()
                 image = interning.text(_str(c.get("image"), MAX_MESSAGE))
                 cause = None
                 if waiting is not None and waiting[0] in PULL_WAITING_REASONS:
