@@ -16,9 +16,11 @@ import sys
 import time
 
 from exporter.audit import build_report, render_json, render_text
+from exporter.cli.cluster_flags import add_cluster_arguments
 from exporter.kube.client import KubeClient
 from exporter.kube.config import ApiConfig, load_api_config
 from exporter.kube.errors import ConfigError, KubeError
+from exporter.kube.reflector import Reflector, ReflectorSettings
 from exporter.kube.targets import watch_targets
 from exporter.metrics.view import ClusterView
 from exporter.state.cluster import ClusterState
@@ -30,32 +32,7 @@ PAGE_SIZE = 500
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
-    add(
-        "--kubeconfig",
-        dest="kubeconfig",
-        metavar="PATH",
-        help="kubeconfig file (default: $KUBECONFIG, else in-cluster, else ~/.kube/config)",
-    )
-    add(
-        "--context",
-        dest="context",
-        metavar="NAME",
-        help="kubeconfig context (default: the current context)",
-    )
-    add(
-        "--namespace",
-        dest="namespaces",
-        action="append",
-        metavar="NS",
-        help="audit only this namespace; repeatable (default: all namespaces)",
-    )
-    add(
-        "--exclude-namespace",
-        dest="exclude_namespaces",
-        action="append",
-        metavar="NS",
-        help="skip this namespace; repeatable (default: none)",
-    )
+    add_cluster_arguments(parser, verb="audit")
     add("--output", "-o", dest="output", choices=["text", "json"], default="text",
         help="output format (default: text)")  # fmt: skip
 
@@ -66,23 +43,11 @@ async def load_state(
     """LIST every target once, page by page, into a fresh :class:`ClusterState`."""
     state = ClusterState()
     client = KubeClient(api)
+    settings = ReflectorSettings(page_size=PAGE_SIZE)
     try:
         for target in watch_targets(namespaces, exclude_namespaces):
-            sink = state.sink_for(target)
-            sink.begin_relist(initial=True)
-            params = {"limit": str(PAGE_SIZE), **target.selectors()}
-            token = ""
-            while True:
-                page = await client.get_json(
-                    target.path, {**params, "continue": token} if token else params
-                )
-                for item in page.get("items") or []:
-                    if isinstance(item, dict):
-                        sink.upsert(item)
-                token = str((page.get("metadata") or {}).get("continue") or "")
-                if not token:
-                    break
-            sink.end_relist()
+            reflector = Reflector(client, target, state.sink_for(target), settings)
+            await reflector.list_once()
     finally:
         await client.close()
     return state

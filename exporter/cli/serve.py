@@ -9,6 +9,7 @@ import logging
 import signal
 import sys
 
+from exporter.cli.cluster_flags import add_cluster_arguments
 from exporter.kube.config import load_api_config
 from exporter.kube.errors import ConfigError
 from exporter.logs import configure_logging
@@ -36,32 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help=f"path of the metrics endpoint (default: {d.telemetry_path})",
     )
-    add(
-        "--kubeconfig",
-        dest="kubeconfig",
-        metavar="PATH",
-        help="kubeconfig file (default: $KUBECONFIG, else in-cluster, else ~/.kube/config)",
-    )
-    add(
-        "--context",
-        dest="context",
-        metavar="NAME",
-        help="kubeconfig context (default: the current context)",
-    )
-    add(
-        "--namespace",
-        dest="namespaces",
-        action="append",
-        metavar="NS",
-        help="watch only this namespace; repeatable (default: all namespaces)",
-    )
-    add(
-        "--exclude-namespace",
-        dest="exclude_namespaces",
-        action="append",
-        metavar="NS",
-        help="never watch this namespace; repeatable (default: none)",
-    )
+    add_cluster_arguments(parser, verb="watch")
     add(
         "--log-level",
         dest="log_level",

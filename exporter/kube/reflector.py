@@ -137,6 +137,19 @@ class Reflector:
                 )
                 await asyncio.sleep(delay)
 
+    async def list_once(self, *, attempts: int = 3) -> str:
+        """One complete LIST into the sink, without watching (one-shot audits).
+
+        An expired continue token restarts the list, up to ``attempts`` times.
+        """
+        for attempt in range(attempts):
+            try:
+                return await self._list()
+            except Gone:
+                if attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
+
     async def _list(self) -> str:
         """LIST every page into the sink; returns the list's resourceVersion."""
         params = {"limit": str(self.settings.page_size), **self.target.selectors()}
