@@ -37,7 +37,10 @@ class Exporter:
     ) -> None:
         self.settings = settings
         self.state = state or ClusterState(shard=Shard(settings.shard_index, settings.shard_count))
-        limits = Limits(max_failing_containers=settings.max_failing_containers)
+        limits = Limits(
+            max_failing_containers=settings.max_failing_containers,
+            max_secret_series=settings.max_secret_series,
+        )
         self.exposition = Exposition(
             self.state, limits=limits, extra=(ProcessCollector(registry=None),)
         )

@@ -40,6 +40,8 @@ class Settings:
     """``--log-format``: text or json (one object per line)."""
     max_failing_containers: int = 2000
     """``--max-failing-containers``: cap on per-container failure series."""
+    max_secret_series: int = 50000
+    """``--max-secret-series``: cap on the series of each per-secret/credential metric."""
     shard_index: int = 0
     """``--shard-index``: which of ``--shard-count`` namespace shards this instance owns."""
     shard_count: int = 1
@@ -67,6 +69,8 @@ class Settings:
             )
         if self.max_failing_containers < 0:
             raise SettingsError("--max-failing-containers must not be negative")
+        if self.max_secret_series < 0:
+            raise SettingsError("--max-secret-series must not be negative")
         if self.log_format not in ("text", "json"):
             raise SettingsError("--log-format must be text or json")
 
@@ -82,6 +86,7 @@ CONFIG_KEYS = {
     "log-level": "log_level",
     "log-format": "log_format",
     "max-failing-containers": "max_failing_containers",
+    "max-secret-series": "max_secret_series",
     "shard-index": "shard_index",
     "shard-count": "shard_count",
 }
@@ -117,7 +122,7 @@ def _coerce(field: str, value: object, path: str) -> object:
         if not all(isinstance(i, str) for i in items):
             raise SettingsError(f"--config.file {path}: {field} must be a list of names")
         return tuple(cast(list[str], items))
-    if field in ("max_failing_containers", "shard_index", "shard_count"):
+    if field in ("max_failing_containers", "max_secret_series", "shard_index", "shard_count"):
         if not isinstance(value, int) or isinstance(value, bool):
             raise SettingsError(f"--config.file {path}: {field} must be a whole number")
         return value

@@ -59,6 +59,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"imagepull_exporter_series_dropped_total (default: {d.max_failing_containers})",
     )
     add(
+        "--max-secret-series",
+        dest="max_secret_series",
+        type=int,
+        metavar="N",
+        help="cap on the series of each per-secret and per-credential metric; the rest are "
+        f"counted in imagepull_exporter_series_dropped_total (default: {d.max_secret_series})",
+    )
+    add(
         "--shard-index",
         dest="shard_index",
         type=int,

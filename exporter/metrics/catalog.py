@@ -18,6 +18,7 @@ Sample = tuple[tuple[str, ...], float]
 MetricType = Literal["gauge", "counter"]
 Stability = Literal["experimental", "stable", "deprecated"]
 MAX_LABEL_VALUE = 256
+CapName = Literal["max_failing_containers", "max_secret_series"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,9 @@ class MetricSpec:
     """What the samples read, as names of versioned parts of the state (``pods``,
     ``secrets``, ``serviceaccounts``, ``events``, ``other_secrets``, ``failures``): the
     family is rendered again only when one of them changed. Empty: at every scrape."""
+    cap: CapName | None = None
+    """Which :class:`Limits` field caps this metric's series (per-object metrics only);
+    series past the cap are left out and counted in the series-dropped counter."""
     stability: Stability = "experimental"
 
     def family(self) -> CounterMetricFamily | GaugeMetricFamily:
@@ -46,8 +50,14 @@ class MetricSpec:
     def build(self, view: ClusterView) -> Metric:
         family = self.family()
         add = family.add_metric
+        limit = getattr(view.limits, self.cap) if self.cap else None
+        added = 0
         for labels, value in self.samples(view):
+            if limit is not None and added >= limit:
+                view.series_dropped[self.name] += 1
+                continue
             add([_cap(v) for v in labels], value)
+            added += 1
         return family
 
 

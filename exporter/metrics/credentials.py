@@ -109,6 +109,7 @@ METRICS = (
         (*NS_SECRET, "type"),
         _secret_info,
         depends=SECRETS,
+        cap="max_secret_series",
     ),
     MetricSpec(
         "imagepull_secret_created_timestamp_seconds",
@@ -117,6 +118,7 @@ METRICS = (
         NS_SECRET,
         _created,
         depends=SECRETS,
+        cap="max_secret_series",
     ),
     MetricSpec(
         "imagepull_secret_last_rotated_timestamp_seconds",
@@ -126,6 +128,7 @@ METRICS = (
         NS_SECRET,
         _rotated,
         depends=SECRETS,
+        cap="max_secret_series",
     ),
     MetricSpec(
         "imagepull_secret_valid",
@@ -135,6 +138,7 @@ METRICS = (
         NS_SECRET,
         _valid,
         depends=JOINS,
+        cap="max_secret_series",
     ),
     MetricSpec(
         "imagepull_secret_problem",
@@ -144,6 +148,7 @@ METRICS = (
         (*NS_SECRET, "problem"),
         _problems,
         depends=JOINS,
+        cap="max_secret_series",
     ),
     MetricSpec(
         "imagepull_secret_missing",
@@ -154,6 +159,7 @@ METRICS = (
         (*NS_SECRET, "found_in_other_namespace"),
         _missing,
         depends=JOINS,
+        cap="max_secret_series",
     ),
     MetricSpec(
         "imagepull_secret_referencing_pods",
@@ -162,6 +168,7 @@ METRICS = (
         NS_SECRET,
         _referencing,
         depends=JOINS,
+        cap="max_secret_series",
     ),
     MetricSpec(
         "imagepull_credential_info",
@@ -170,6 +177,7 @@ METRICS = (
         CREDENTIAL,
         _credential_info,
         depends=SECRETS,
+        cap="max_secret_series",
     ),
     MetricSpec(
         "imagepull_credential_expiry_timestamp_seconds",
@@ -179,6 +187,7 @@ METRICS = (
         (*CREDENTIAL, "source"),
         _expiry,
         depends=SECRETS,
+        cap="max_secret_series",
     ),
     MetricSpec(
         "imagepull_credential_issued_timestamp_seconds",
@@ -187,6 +196,7 @@ METRICS = (
         CREDENTIAL,
         _issued,
         depends=SECRETS,
+        cap="max_secret_series",
     ),
     MetricSpec(
         "imagepull_registry_uncovered_pods",

@@ -27,15 +27,13 @@ def _containers_waiting(view: ClusterView) -> Iterator[Sample]:
 
 
 def _waiting_info(view: ClusterView) -> Iterator[Sample]:
-    cap = view.limits.max_failing_containers
-    for pod, c in view.capped(WAITING_INFO, view.failing_containers, cap):
+    for pod, c in view.failing_containers:
         labels = (pod.namespace, pod.name, c.name, c.image, c.registry)
         yield (*labels, c.waiting_reason or "", c.pull_cause or ""), 1.0
 
 
 def _waiting_since(view: ClusterView) -> Iterator[Sample]:
-    cap = view.limits.max_failing_containers
-    for pod, c in view.capped(WAITING_SINCE, view.failing_containers, cap):
+    for pod, c in view.failing_containers:
         if c.waiting_since is not None:
             yield (pod.namespace, pod.name, c.name), c.waiting_since
 
@@ -67,6 +65,7 @@ METRICS = (
         ("namespace", "pod", "container", "image", "registry", "reason", "cause"),
         _waiting_info,
         depends=PODS,
+        cap="max_failing_containers",
     ),
     MetricSpec(
         WAITING_SINCE,
@@ -76,5 +75,6 @@ METRICS = (
         ("namespace", "pod", "container"),
         _waiting_since,
         depends=PODS,
+        cap="max_failing_containers",
     ),
 )

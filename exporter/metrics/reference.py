@@ -13,15 +13,22 @@ lists) by `python -m exporter.metrics.reference > docs/metrics.md`; a test fails
 this file is stale. Timestamps are unix seconds: compute ages in PromQL with `time()`.
 Label values come from cluster objects and are capped at 256 characters.
 
-| metric | type | labels | stability | description |
-| --- | --- | --- | --- | --- |
+Per-object metrics are capped (`--max-failing-containers`, `--max-secret-series`): series
+past the cap are left out and counted in `imagepull_exporter_series_dropped_total{metric}`.
+
+| metric | type | labels | capped by | stability | description |
+| --- | --- | --- | --- | --- | --- |
 """
+
+
+def _flag(cap: str | None) -> str:
+    return f"`--{cap.replace('_', '-')}`" if cap else ""
 
 
 def render() -> str:
     rows = [
         f"| `{m.name}` | {m.type} | {', '.join(f'`{label}`' for label in m.labels)} "
-        f"| {m.stability} | {m.help} |"
+        f"| {_flag(m.cap)} | {m.stability} | {m.help} |"
         for m in all_metrics()
     ]
     return HEADER + "\n".join(rows) + "\n"

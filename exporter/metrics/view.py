@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple
 
 from exporter import __version__
 from exporter.credentials import registry_matches
@@ -13,7 +13,6 @@ from exporter.state.cluster import RESOURCES, ClusterState
 from exporter.state.records import ContainerRecord, PodRecord
 from exporter.state.reducers import UNKNOWN_REGISTRY
 
-T = TypeVar("T")
 # Pods share images and secrets share registry keys: each pair is matched once.
 _matches = lru_cache(maxsize=65536)(registry_matches)
 
@@ -29,6 +28,8 @@ class Limits:
 
     max_failing_containers: int = 2000
     """Series per failing container (``--max-failing-containers``)."""
+    max_secret_series: int = 50000
+    """Series per pull-secret and per-credential metric (``--max-secret-series``)."""
 
 
 @dataclass
@@ -115,13 +116,6 @@ class ClusterView:
             for registry in registries:
                 counts[(pod.namespace, registry)] += 1
         return counts
-
-    def capped(self, metric: str, items: list[T], cap: int) -> list[T]:
-        """The first ``cap`` items; the rest are counted as dropped series of ``metric``."""
-        if len(items) > cap:
-            self.series_dropped[metric] += len(items) - cap
-            return items[:cap]
-        return items
 
     def watch_health(self) -> dict[str, tuple[bool, float | None, Counter[str]]]:
         """Per resource: all its watches up, latest event time, restarts by reason."""

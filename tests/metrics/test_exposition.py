@@ -10,6 +10,7 @@ from prometheus_client.openmetrics.exposition import generate_latest as generate
 from exporter.metrics.catalog import MetricSpec
 from exporter.metrics.collector import StateCollector
 from exporter.metrics.exposition import Exposition
+from exporter.metrics.view import Limits
 from exporter.state.cluster import ClusterState
 
 
@@ -69,3 +70,20 @@ def test_pod_changes_show_in_the_next_render() -> None:
     assert b'pod="p1"' in exposition.render()
     sink.delete(waiting_pod("p1"))
     assert b'pod="p1"' not in exposition.render()
+
+
+def test_capped_series_are_counted_as_dropped() -> None:
+    state = ClusterState()
+    sink = state.pods.partition()
+    for n in range(5):
+        sink.upsert(waiting_pod(f"p{n}"))
+    exposition = Exposition(state, limits=Limits(max_failing_containers=2))
+    text = exposition.render().decode()
+    assert text.count("imagepull_container_waiting_info{") == 2
+    assert (
+        'imagepull_exporter_series_dropped_total{metric="imagepull_container_waiting_info"} 3.0'
+        in text
+    )
+    # aggregates are never capped: every waiting container is counted
+    assert 'imagepull_containers_waiting{cause="auth",namespace="a"' in text
+    assert "} 5.0" in text
