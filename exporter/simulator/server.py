@@ -102,9 +102,12 @@ class Simulator:
     async def _errors_and_auth(self, request: web.Request, handler: Any) -> web.StreamResponse:
         try:
             if self.token and request.path not in _ANONYMOUS_PATHS:
-                expected = f"Bearer {self.token}".encode()
-                given = request.headers.get("Authorization", "").encode()
-                if not hmac.compare_digest(given, expected):
+                # The scheme is case-insensitive, as the API server's bearer authenticator
+                # reads it (client-go's in-cluster config sends "bearer").
+                scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+                if scheme.lower() != "bearer" or not hmac.compare_digest(
+                    given.encode(), self.token.encode()
+                ):
                     raise errors.unauthorized()
             response: web.StreamResponse = await handler(request)
             return response
