@@ -3,7 +3,8 @@
 The official ``kubernetes`` client and ``kubectl`` work against it unchanged. It serves
 namespaces, pods, core/v1 events, secrets and service accounts with list (pagination,
 selectors), watch (bookmarks, 410 Gone), create, replace, patch, delete and the status
-subresource; faults can be injected (:mod:`exporter.simulator.faults`). See
+subresource; faults can be injected (:mod:`exporter.simulator.faults`), one at a time or
+at random (:mod:`exporter.simulator.chaos`). See
 ``docs/simulator.md``.
 
 >>> sim = Simulator(token="t")   # then: url = await sim.start(); sim.load_scenario("demo")
@@ -19,6 +20,7 @@ from exporter.simulator.faults import (
     Stall,
     StatusFault,
     TooManyRequests,
+    TruncatedLine,
     fault_from_json,
 )
 from exporter.simulator.scenarios import ScenarioError, list_scenarios
@@ -36,6 +38,7 @@ __all__ = [
     "Stall",
     "StatusFault",
     "TooManyRequests",
+    "TruncatedLine",
     "fault_from_json",
     "list_scenarios",
 ]

@@ -3,6 +3,8 @@
 - ``POST /simulator/v1/faults``: a fault as JSON (or a list of them), see
   :mod:`exporter.simulator.faults`; ``DELETE`` clears pending faults.
 - ``POST /simulator/v1/compact``, ``POST /simulator/v1/restart``.
+- ``POST /simulator/v1/chaos`` ``{"rate": 0.05, "seed": 1}`` (seed optional; rate 0 turns
+  chaos off); ``GET`` answers the rate and the faults injected so far, by type.
 """
 
 from __future__ import annotations
@@ -44,7 +46,22 @@ def add_routes(app: web.Application, sim: Simulator) -> None:
         sim.restart()
         return web.json_response({"resourceVersion": str(sim.cluster.rv)})
 
+    async def chaos(request: web.Request) -> web.Response:
+        if request.method == "POST":
+            try:
+                data = json.loads(await request.read())
+                seed = data.get("seed")
+                if isinstance(data.get("rate"), bool) or not isinstance(seed, int | None):
+                    raise TypeError("rate must be a number and seed an integer")
+                sim.set_chaos(float(data["rate"]), seed)
+            except (ValueError, TypeError, AttributeError, KeyError) as error:
+                raise bad_request(f"invalid chaos settings: {error}") from None
+        injected = dict(sorted(sim.chaos.injected.items()))
+        return web.json_response({"rate": sim.chaos.rate, "injected": injected})
+
     app.router.add_post("/simulator/v1/faults", faults)
     app.router.add_delete("/simulator/v1/faults", faults)
     app.router.add_post("/simulator/v1/compact", compact)
     app.router.add_post("/simulator/v1/restart", restart)
+    app.router.add_post("/simulator/v1/chaos", chaos)
+    app.router.add_get("/simulator/v1/chaos", chaos)

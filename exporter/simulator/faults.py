@@ -81,6 +81,16 @@ class DisconnectMidLine(Fault):
 
 
 @dataclass(frozen=True, slots=True)
+class TruncatedLine(Fault):
+    """A watch sends up to ``events`` whole events, then half a line ended by a newline (not
+    JSON), then ends; a list or get answers 200 with half its body."""
+
+    events: int = 0
+    type: ClassVar[str] = "truncated_line"
+    verbs: ClassVar[frozenset[str] | None] = frozenset({"list", "watch", "get"})
+
+
+@dataclass(frozen=True, slots=True)
 class Stall(Fault):
     """A watch sends its headers, then nothing for ``seconds`` (not even bookmarks), then ends."""
 
@@ -109,6 +119,7 @@ FAULT_TYPES: dict[str, type[Fault]] = {
         Gone,
         ErrorEvent,
         DisconnectMidLine,
+        TruncatedLine,
         Stall,
         ExpireContinue,
     )

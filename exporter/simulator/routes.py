@@ -21,6 +21,7 @@ from exporter.simulator.faults import (
     Gone,
     StatusFault,
     TooManyRequests,
+    TruncatedLine,
 )
 from exporter.simulator.listing import (
     CONTINUE_EXPIRED,
@@ -152,7 +153,10 @@ async def handle_api(request: web.Request, sim: Simulator) -> web.StreamResponse
     if verb == "create" and target.name is not None:
         raise errors.method_not_allowed(request.method)
     plural = target.resource.plural
+    if sim.chaos.restart_now():
+        sim.restart()
     fault = sim.faults.take(plural, verb, has_continue=bool(query.get("continue")))
+    fault = fault or sim.chaos.request_fault(plural, verb)
     raise_for_fault(fault, verb)
     if verb == "watch":
         return await _watch(request, sim, target, fault)
@@ -162,7 +166,17 @@ async def handle_api(request: web.Request, sim: Simulator) -> web.StreamResponse
         response = await _one(request, sim, target, verb)
     if isinstance(fault, DisconnectMidLine):
         return await _cut(request, response)
+    if isinstance(fault, TruncatedLine):
+        return _truncate(response)
     return response
+
+
+def _truncate(response: web.Response) -> web.Response:
+    """The same response with only the first half of its body (a complete HTTP answer)."""
+    body = bytes(response.body) if isinstance(response.body, bytes | bytearray) else b""
+    return web.Response(
+        body=body[: len(body) // 2], status=response.status, content_type="application/json"
+    )
 
 
 async def _cut(request: web.Request, response: web.Response) -> web.StreamResponse:
@@ -240,6 +254,7 @@ async def _watch(
             bookmarks=request.query.get("allowWatchBookmarks") in ("1", "true"),
             bookmark_interval=sim.bookmark_interval,
             timeout_seconds=timeout,
+            event_fault=sim.chaos.event_fault,
         ),
     )
 

@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from exporter.simulator import control, discovery, errors
+from exporter.simulator.chaos import Chaos
 from exporter.simulator.cluster import Cluster
 from exporter.simulator.faults import Fault, FaultQueue
 from exporter.simulator.kubeconfig import kubeconfig, write_kubeconfig
@@ -54,15 +55,19 @@ class Simulator:
         bookmark_interval: float = 60.0,
         history_limit: int = 10000,
         tls: bool = False,
+        chaos_rate: float = 0.0,
+        chaos_seed: int | None = None,
     ) -> None:
         """``tls=True`` serves HTTPS with a self-signed certificate (kubectl sends a token
-        only over TLS); the kubeconfig written by :meth:`write_kubeconfig` trusts it."""
+        only over TLS); the kubeconfig written by :meth:`write_kubeconfig` trusts it.
+        ``chaos_rate`` > 0 injects random faults (see :mod:`exporter.simulator.chaos`)."""
         self.token = token
         self.tls = tls
         self.certificate: ServingCertificate | None = None
         self.bookmark_interval = bookmark_interval
         self.cluster = Cluster(history_limit)
         self.faults = FaultQueue()
+        self.chaos = Chaos(chaos_rate, chaos_seed)
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
         self.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}})
@@ -254,6 +259,10 @@ class Simulator:
     def inject(self, fault: Fault) -> None:
         """Queue a one-shot fault (see :mod:`exporter.simulator.faults`)."""
         self.faults.add(fault)
+
+    def set_chaos(self, rate: float, seed: int | None = None) -> None:
+        """Change the chaos rate at run time; 0 turns chaos off (``ValueError`` outside 0-1)."""
+        self.chaos.set(rate, seed)
 
     def compact(self) -> None:
         """Forget watch history: any resourceVersion older than the current one is 410."""

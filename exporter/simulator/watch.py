@@ -17,7 +17,14 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from exporter.simulator.errors import ApiError, bad_request, too_old_resource_version
-from exporter.simulator.faults import DisconnectMidLine, ErrorEvent, Fault, Gone, Stall
+from exporter.simulator.faults import (
+    DisconnectMidLine,
+    ErrorEvent,
+    Fault,
+    Gone,
+    Stall,
+    TruncatedLine,
+)
 from exporter.simulator.store import ResourceTable, Watch, encode, event_line, with_type
 
 
@@ -75,6 +82,12 @@ class WatchOptions:
     bookmarks: bool = False
     bookmark_interval: float = 60.0
     timeout_seconds: float | None = None
+    event_fault: Callable[[], Fault | None] | None = None
+    """Asked before each object event: a fault that breaks the stream there (chaos mode)."""
+
+
+Broken = tuple[Fault, list[bytes]]
+"""A fault that ends a stream and the lines it kept from being sent."""
 
 
 async def serve_watch(
@@ -91,23 +104,19 @@ async def serve_watch(
     response = web.StreamResponse(headers={"Content-Type": "application/json"})
     response.enable_chunked_encoding()
     await response.prepare(request)
+    kind = table.resource.kind
     try:
         if isinstance(opened, ApiError):
             await response.write(error_line(opened))
-        elif isinstance(fault, Gone):
-            expired = too_old_resource_version(since or 0, options.current_rv())
-            await response.write(error_line(expired))
-        elif isinstance(fault, ErrorEvent):
-            await response.write(error_line(ApiError(fault.code, "InternalError", fault.message)))
-        elif isinstance(fault, Stall):
-            await _stall(watch, fault.seconds)
-        elif isinstance(fault, DisconnectMidLine):
-            lines = opened if isinstance(opened, list) else []
-            await _disconnect(response, watch, lines, fault.events, table.resource.kind)
-            drop_connection(request)
-            return response
         else:
-            await _stream(response, watch, opened, table.resource.kind, options)
+            broken: Broken | None = (fault, opened) if fault is not None else None
+            if broken is None:
+                broken = await _stream(response, watch, opened, kind, options)
+            if broken is not None:
+                expired = too_old_resource_version(since or 0, options.current_rv())
+                if await _break(response, watch, broken, kind, expired):
+                    drop_connection(request)
+                    return response
         await response.write_eof()
     except (ConnectionResetError, asyncio.CancelledError):
         pass  # the client went away
@@ -116,23 +125,58 @@ async def serve_watch(
     return response
 
 
+async def _break(
+    response: web.StreamResponse, watch: Watch, broken: Broken, kind: str, expired: ApiError
+) -> bool:
+    """End the stream the way ``broken``'s fault says; True when the caller must hang up."""
+    fault, pending = broken
+    if isinstance(fault, Gone):
+        await response.write(error_line(expired))
+    elif isinstance(fault, ErrorEvent):
+        await response.write(error_line(ApiError(fault.code, "InternalError", fault.message)))
+    elif isinstance(fault, Stall):
+        if Watch.CLOSE not in pending:
+            await _stall(watch, fault.seconds)
+    elif isinstance(fault, DisconnectMidLine):
+        await _disconnect(response, watch, pending, fault.events, kind)
+        return True
+    elif isinstance(fault, TruncatedLine):
+        await _disconnect(response, watch, pending, fault.events, kind, end=b"\n")
+    return False
+
+
+async def _send(
+    response: web.StreamResponse, lines: list[bytes], options: WatchOptions
+) -> Broken | None:
+    """Write ``lines``, unless a fault breaks the stream before one of them."""
+    if options.event_fault is not None:
+        for i, line in enumerate(lines):
+            if line != Watch.CLOSE and (fault := options.event_fault()) is not None:
+                if i:
+                    await response.write(b"".join(lines[:i]))
+                return fault, lines[i:]
+    if lines:
+        await response.write(b"".join(lines))
+    return None
+
+
 async def _stream(
     response: web.StreamResponse,
     watch: Watch,
     initial: list[bytes],
     kind: str,
     options: WatchOptions,
-) -> None:
+) -> Broken | None:
     loop = asyncio.get_running_loop()
     interval = options.bookmark_interval
     deadline = loop.time() + options.timeout_seconds if options.timeout_seconds else None
     next_bookmark = loop.time() + interval if options.bookmarks else None
-    if initial:
-        await response.write(b"".join(initial))
+    if broken := await _send(response, initial, options):
+        return broken
     while True:
         now = loop.time()
         if deadline is not None and deadline <= now:
-            return
+            return None
         waits = [t - now for t in (deadline, next_bookmark) if t is not None]
         try:
             line = await asyncio.wait_for(
@@ -148,9 +192,10 @@ async def _stream(
         while line != Watch.CLOSE and not watch.queue.empty():
             line = watch.queue.get_nowait()
             lines.append(line)
-        await response.write(b"".join(lines))
+        if broken := await _send(response, lines, options):
+            return broken
         if line == Watch.CLOSE:
-            return
+            return None
 
 
 async def _stall(watch: Watch, seconds: float) -> None:
@@ -167,16 +212,23 @@ async def _stall(watch: Watch, seconds: float) -> None:
 
 
 async def _disconnect(
-    response: web.StreamResponse, watch: Watch, initial: list[bytes], events: int, kind: str
+    response: web.StreamResponse,
+    watch: Watch,
+    initial: list[bytes],
+    events: int,
+    kind: str,
+    *,
+    end: bytes = b"",
 ) -> None:
-    """Send ``events`` whole lines, then half of the next one (the caller then hangs up)."""
+    """Send ``events`` whole lines, then half of the next one followed by ``end`` (the
+    caller then hangs up, or ends the stream after a truncated line)."""
     lines = list(initial)
     while not watch.queue.empty():
         lines.append(watch.queue.get_nowait())
     lines = [line for line in lines if line != Watch.CLOSE]
     whole, rest = lines[:events], lines[events:]
     partial = rest[0] if rest else bookmark_line(kind, 0)
-    await response.write(b"".join(whole) + partial[: max(1, len(partial) // 2)])
+    await response.write(b"".join(whole) + partial[: max(1, len(partial) // 2)] + end)
 
 
 def drop_connection(request: web.Request) -> None:
