@@ -14,6 +14,7 @@ import signal
 import sys
 
 from exporter.simulator import ScenarioError, Simulator
+from exporter.simulator.chaos import validate_rate
 
 NAME = "simulate"
 HELP = "run the Kubernetes API simulator on a scenario and write a kubeconfig for it"
@@ -61,6 +62,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="how often idle watches get a BOOKMARK event (default 60)",
     )
+    parser.add_argument(
+        "--chaos-rate",
+        type=float,
+        default=0.0,
+        metavar="R",
+        help="inject a random fault into this fraction (0-1) of API requests and watch "
+        "events: dropped streams, truncated lines, 410, 429, 500/503, stalls, restarts "
+        "(default 0: off; POST /simulator/v1/chaos changes it at run time)",
+    )
+    parser.add_argument(
+        "--chaos-seed",
+        type=int,
+        default=None,
+        metavar="N",
+        help="seed of the chaos decisions, for a repeatable sequence (default: random)",
+    )
 
 
 async def _serve(args: argparse.Namespace, sim: Simulator) -> None:
@@ -81,9 +98,24 @@ async def _serve(args: argparse.Namespace, sim: Simulator) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the simulator until SIGINT/SIGTERM; 2 for a bad scenario or address."""
+    """Run the simulator until SIGINT/SIGTERM; 2 for a bad scenario, address or chaos rate."""
+    try:
+        validate_rate(args.chaos_rate)
+    except ValueError:
+        print(
+            f"imagepull-exporter simulate: --chaos-rate must be between 0 and 1, "
+            f"got {args.chaos_rate}",
+            file=sys.stderr,
+        )
+        return 2
     token = None if args.no_auth else args.token or secrets.token_urlsafe(24)
-    sim = Simulator(token=token, bookmark_interval=args.bookmark_interval, tls=token is not None)
+    sim = Simulator(
+        token=token,
+        bookmark_interval=args.bookmark_interval,
+        tls=token is not None,
+        chaos_rate=args.chaos_rate,
+        chaos_seed=args.chaos_seed,
+    )
     try:
         sim.load_scenario(args.scenario)
     except (ScenarioError, ValueError) as error:
