@@ -1,0 +1,86 @@
+"""The LIST floor: the exporter's LIST pages fetched by the smallest client that can fetch
+them, and only parsed. What no exporter written in Python with aiohttp can avoid.
+
+    python bench/floor.py http://127.0.0.1:PORT
+    {"imported": 1715000000.1, "first_request": ..., "done": ..., "pages": 320, ...}
+
+Runs the same requests as the exporter's reflectors (:func:`exporter.kube.targets.
+watch_targets`: pods, events of pods, pull secrets of both types, the metadata of other
+secrets, service accounts; ``limit=500`` with ``continue``), concurrently as the
+exporter does, each page ``json.loads``'d and dropped. Prints one JSON line with wall
+clock times (``time.time()``) so the parent can tell interpreter start-up from fetching.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import resource
+import sys
+import time
+
+import aiohttp
+
+# The target list is data; importing it costs nothing measurable and keeps the floor honest
+# if the exporter's list of watches changes.
+from exporter.kube.targets import watch_targets
+
+IMPORTED = time.time()
+PAGE_SIZE = "500"
+JSON = "application/json"
+METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
+
+
+async def list_all(
+    session: aiohttp.ClientSession, url: str, params: dict[str, str], accept: str
+) -> tuple[int, int, int]:
+    """(pages, bytes, objects) of one paginated LIST."""
+    pages = size = objects = 0
+    token = ""
+    while True:
+        query = {**params, "continue": token} if token else params
+        async with session.get(url, params=query, headers={"Accept": accept}) as response:
+            response.raise_for_status()
+            body = await response.read()
+        page = json.loads(body)
+        pages, size, objects = pages + 1, size + len(body), objects + len(page["items"])
+        token = page["metadata"].get("continue", "")
+        if not token:
+            return pages, size, objects
+
+
+async def main(base: str) -> None:
+    targets = watch_targets()
+    async with aiohttp.ClientSession() as session:
+        first = time.time()
+        results = await asyncio.gather(
+            *(
+                list_all(
+                    session,
+                    base + t.path,
+                    {"limit": PAGE_SIZE, **t.selectors()},
+                    METADATA_LIST if t.metadata_only else JSON,
+                )
+                for t in targets
+            )
+        )
+        done = time.time()
+    by_target = {
+        f"{t.resource} {t.field_selector}".strip(): {"pages": p, "bytes": b, "objects": o}
+        for t, (p, b, o) in zip(targets, results, strict=True)
+    }
+    report = {
+        "imported": IMPORTED,
+        "first_request": first,
+        "done": done,
+        "pages": sum(r[0] for r in results),
+        "bytes": sum(r[1] for r in results),
+        "objects": sum(r[2] for r in results),
+        "targets": by_target,
+        "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+    }
+    print(json.dumps(report), flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1]))

@@ -1,0 +1,135 @@
+"""The machine a run happened on, and the readable table of a run against the targets of
+issue 7."""
+
+from __future__ import annotations
+
+import os
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+MIB = 1024 * 1024
+Result = dict[str, Any]
+
+
+def machine() -> dict[str, Any]:
+    """CPU model, cores, RAM, kernel and Python version."""
+    model = "unknown"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    memory = 0
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemTotal:"):
+                    memory = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "memory_bytes": memory,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+    }
+
+
+@dataclass(frozen=True)
+class Target:
+    """One target: a ratio computed from a result and the bound it must meet."""
+
+    name: str
+    value: Callable[[Result], float]
+    bound: float
+    at_most: bool  # True: value <= bound passes; False: value >= bound passes
+    unit: str = "x"
+
+    def met(self, result: Result) -> bool:
+        value = self.value(result)
+        return value <= self.bound if self.at_most else value >= self.bound
+
+
+def _ratio(top: str, bottom: str) -> Callable[[Result], float]:
+    return lambda r: r[top] / r[bottom] if r[bottom] else float("inf")
+
+
+TARGETS = (
+    Target("sync / floor", _ratio("sync_seconds", "floor_seconds"), 2.0, at_most=True),
+    Target("naive / sync", _ratio("naive_client_seconds", "sync_seconds"), 20.0, at_most=False),
+    Target("RSS after sync", lambda r: r["rss_bytes"] / MIB, 200.0, at_most=True, unit=" MiB"),
+    Target("peak / RSS", _ratio("peak_rss_bytes", "rss_bytes"), 1.3, at_most=True),
+    Target("scrape p99 / naive", _ratio("scrape_seconds_p99", "scrape_naive_seconds"), 0.5, True),
+    Target(
+        "watch / floor",
+        _ratio("watch_events_per_second", "watch_floor_events_per_second"),
+        0.5,
+        at_most=False,
+    ),
+    Target("idle CPU", lambda r: r["idle_cpu_fraction"], 0.01, at_most=True, unit=""),
+)
+
+
+def _seconds(value: float) -> str:
+    return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"
+
+
+def table(result: Result) -> str:
+    """The figures, then each target with its ratio and whether it is met."""
+    extra = result.get("extra", {})
+    m = extra.get("machine", {})
+    pods = max(result["pods"], 1)
+    lines = [
+        f"machine: {m.get('cpu')}, {m.get('cores')} cores, "
+        f"{m.get('memory_bytes', 0) / 1024**3:.1f} GiB RAM, Linux {m.get('kernel')}, "
+        f"Python {m.get('python')}",
+        f"cluster: {result['pods']} pods, {result['secrets']} pull secrets, "
+        f"{extra.get('failing_fraction', 0):.0%} failing; simulator loaded in "
+        f"{extra.get('simulator', {}).get('load_seconds', 0):.1f} s",
+        "",
+        f"{'figure':<32}{'value':>16}   note",
+        f"{'sync_seconds':<32}{_seconds(result['sync_seconds']):>16}   "
+        f"spawn -> /readyz 200, includes start-up; "
+        f"{result['sync_seconds'] / pods * 1e6:.1f} us/pod",
+        f"{'  minus start-up':<32}{_seconds(extra.get('sync_minus_startup_seconds', 0)):>16}   "
+        f"start-up = spawn -> /healthz 200 on an empty cluster: "
+        f"{_seconds(extra.get('startup_seconds', 0))}",
+        f"{'floor_seconds':<32}{_seconds(result['floor_seconds']):>16}   "
+        f"first request -> last page parsed; its interpreter start-up "
+        f"{_seconds(extra.get('floor_startup_seconds', 0))} not included",
+        f"{'naive_client_seconds':<32}{_seconds(result['naive_client_seconds']):>16}   "
+        f"kubernetes client, pods + pull secrets into typed models",
+        f"{'rss_bytes':<32}{result['rss_bytes'] / MIB:>12.1f} MiB   "
+        f"{result['rss_bytes'] / pods / 1024:.2f} KiB/pod",
+        f"{'peak_rss_bytes':<32}{result['peak_rss_bytes'] / MIB:>12.1f} MiB   VmHWM",
+        f"{'scrape_seconds_p50':<32}{_seconds(result['scrape_seconds_p50']):>16}",
+        f"{'scrape_seconds_p99':<32}{_seconds(result['scrape_seconds_p99']):>16}   "
+        f"over {extra.get('scrapes', 0)} scrapes of {extra.get('scrape_bytes', 0) / MIB:.2f} MiB; "
+        f"first {_seconds(extra.get('scrape_first_seconds', 0))}, p99 of the rest "
+        f"{_seconds(extra.get('scrape_seconds_p99_after_first', 0))}",
+        f"{'series':<32}{result['series']:>16}",
+        f"{'scrape_naive_seconds':<32}{_seconds(result['scrape_naive_seconds']):>16}   "
+        "generate_latest over fresh families, median of 5",
+        f"{'watch_events_per_second':<32}{result['watch_events_per_second']:>16,.0f}   "
+        f"burst of {extra.get('burst_events', 0)} pod updates",
+        f"{'watch_floor_events_per_second':<32}{result['watch_floor_events_per_second']:>16,.0f}",
+        f"{'idle_cpu_fraction':<32}{result['idle_cpu_fraction']:>16.4f}   "
+        f"over {extra.get('idle_seconds', 0):g} s",
+        f"{'classifier_messages_per_second':<32}{result['classifier_messages_per_second']:>16,.0f}",
+        "",
+        f"{'target':<24}{'value':>12}{'bound':>12}   met",
+    ]
+    for target in TARGETS:
+        value = target.value(result)
+        bound = f"{'<=' if target.at_most else '>='} {target.bound:g}{target.unit}"
+        shown = f"{value:.4f}" if target.unit == "" else f"{value:.2f}{target.unit}"
+        lines.append(
+            f"{target.name:<24}{shown:>12}{bound:>12}   {'yes' if target.met(result) else 'NO'}"
+        )
+    return "\n".join(lines)
