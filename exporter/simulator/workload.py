@@ -142,7 +142,7 @@ class Workload:
             "spec": spec,
             "status": self._pod_status(image, failing=self.random.random() < 0.5),
         }
-        self.sim.create(pod)
+        self.sim.apply_objects([pod])  # creates the namespace too, if it is the first
         self.done["create_pod"] += 1
 
     def _pod_status(self, image: str, *, failing: bool) -> JSONObject:

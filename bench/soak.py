@@ -1,0 +1,243 @@
+"""Chaos soak: the exporter against a chaotic simulator and a churning workload.
+
+    python -m bench.soak --duration 600 --chaos-rate 0.05 --seed 1
+
+Runs the seeded workload (``exporter.simulator.workload``) against a simulator in chaos
+mode for ``--duration`` seconds while an in-process exporter watches it, then turns chaos
+off and checks convergence: every metric equals what a fresh exporter started on the same
+simulator reports, and ``imagepull_failures_total`` equals the growth the workload
+recorded. Then it stops the simulator and checks that ``/metrics`` keeps serving the last
+state with ``imagepull_exporter_watch_up 0``. Prints restarts by reason and the process
+RSS at start and end. ``tests/chaos/test_convergence.py`` is the short CI version.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import resource
+import sys
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
+
+from exporter.kube.config import load_api_config
+from exporter.kube.reflector import ReflectorSettings
+from exporter.pullerrors import pull_failure_event
+from exporter.service import Exporter
+from exporter.settings import Settings
+from exporter.simulator import Simulator
+from exporter.simulator.workload import Workload
+
+SeriesKey = tuple[str, tuple[tuple[str, str], ...]]
+Series = dict[SeriesKey, float]
+FAILURES = "imagepull_failures_total"
+PER_INSTANCE = ("imagepull_exporter_", "process_", "python_")
+FIRST_SEEN = "imagepull_container_waiting_since_timestamp_seconds"
+UNKNOWN_REGISTRY = "unknown"
+CHAOS_SETTINGS = ReflectorSettings(
+    inactivity_timeout=2.0,
+    watch_timeout_seconds=30,
+    backoff_initial=0.2,
+    backoff_max=2.0,
+)
+"""Short enough that a stalled stream or a back-off never outlasts the 10 s to converge."""
+
+
+# --- metrics -----------------------------------------------------------------------------
+
+
+async def scrape(url: str) -> Series:
+    """Every sample of ``url``/metrics, keyed by name and sorted labels."""
+    async with aiohttp.ClientSession() as session, session.get(f"{url}/metrics") as response:
+        response.raise_for_status()
+        text = await response.text()
+    series: Series = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            series[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return series
+
+
+def cluster_series(series: Series) -> Series:
+    """What the cluster implies: without self-metrics, first-seen times and failures."""
+    return {
+        key: value
+        for key, value in series.items()
+        if not key[0].startswith(PER_INSTANCE)
+        and key[0] not in (FIRST_SEEN, FAILURES)
+        and not key[0].endswith("_created")
+    }
+
+
+def failures(series: Series) -> Counter[tuple[tuple[str, str], ...]]:
+    """``imagepull_failures_total`` by label set, zero series left out."""
+    return Counter({labels: v for (name, labels), v in series.items() if name == FAILURES and v})
+
+
+def expected_failures(workload: Workload) -> Counter[tuple[tuple[str, str], ...]]:
+    """The growth the workload recorded, labelled as the exporter labels it."""
+    expected: Counter[tuple[tuple[str, str], ...]] = Counter()
+    for namespace, reason, message, growth in workload.failure_growth():
+        classification = pull_failure_event(reason, message)
+        if classification is None:
+            continue
+        labels = {
+            "namespace": namespace,
+            "registry": classification.registry or UNKNOWN_REGISTRY,
+            "reason": reason,
+            "cause": classification.cause.value,
+        }
+        expected[tuple(sorted(labels.items()))] += growth
+    return expected
+
+
+def differences(actual: Series, wanted: Series, *, limit: int = 20) -> list[str]:
+    """Human-readable differences between two sets of series (empty when equal)."""
+    out = []
+    for key in sorted(set(actual) | set(wanted)):
+        if actual.get(key) != wanted.get(key):
+            labels = ",".join(f'{k}="{v}"' for k, v in key[1])
+            out.append(f"{key[0]}{{{labels}}} got {actual.get(key)} want {wanted.get(key)}")
+    return out[:limit]
+
+
+def watch_up(series: Series) -> dict[str, float]:
+    """``imagepull_exporter_watch_up`` by resource."""
+    return {
+        dict(labels).get("resource", ""): value
+        for (name, labels), value in series.items()
+        if name == "imagepull_exporter_watch_up"
+    }
+
+
+def restarts(series: Series) -> Counter[str]:
+    """``imagepull_exporter_watch_restarts_total`` summed by reason."""
+    out: Counter[str] = Counter()
+    for (name, labels), value in series.items():
+        if name == "imagepull_exporter_watch_restarts_total":
+            out[dict(labels).get("reason", "")] += int(value)
+    return out
+
+
+# --- running -----------------------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def running_exporter(
+    kubeconfig: Path, settings: ReflectorSettings = CHAOS_SETTINGS
+) -> AsyncIterator[Exporter]:
+    """An in-process exporter on a free port, stopped on exit."""
+    exporter = Exporter(
+        Settings(listen_address="127.0.0.1:0"),
+        load_api_config(str(kubeconfig)),
+        reflector_settings=settings,
+    )
+    await exporter.start()
+    try:
+        yield exporter
+    finally:
+        await exporter.stop()
+
+
+async def until(condition: Callable[[], bool], within: float, what: str) -> float:
+    """Poll ``condition`` until it holds; returns the seconds it took (TimeoutError after)."""
+    started = time.monotonic()
+    while not condition():
+        if time.monotonic() - started > within:
+            raise TimeoutError(f"{what}: not within {within:g}s")
+        await asyncio.sleep(0.05)
+    return time.monotonic() - started
+
+
+async def converged(
+    exporter: Exporter, reference: Exporter, workload: Workload, within: float
+) -> tuple[float | None, list[str]]:
+    """Seconds until ``exporter`` matches ``reference`` and the workload's failure record;
+    None and the last differences when it does not within ``within`` seconds."""
+    started = time.monotonic()
+    wanted_failures = expected_failures(workload)
+    while True:
+        actual, wanted = await scrape(exporter.url), await scrape(reference.url)
+        diff = differences(cluster_series(actual), cluster_series(wanted))
+        diff += differences(
+            {(FAILURES, k): v for k, v in failures(actual).items()},
+            {(FAILURES, k): float(v) for k, v in wanted_failures.items()},
+        )
+        if not diff:
+            return time.monotonic() - started, []
+        if time.monotonic() - started > within:
+            return None, diff
+        await asyncio.sleep(0.1)
+
+
+def rss_mib() -> float:
+    """Resident set size of this process, from /proc (peak RSS where /proc is missing)."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def soak(duration: float, rate: float, seed: int, workdir: Path) -> int:
+    """The whole soak; prints a report and returns the exit status (0: converged)."""
+    sim = Simulator(bookmark_interval=1.0, chaos_seed=seed)
+    sim.chaos.stall_seconds = 3.0
+    workload = Workload(sim, seed=seed)
+    workload.populate()
+    await sim.start()
+    kubeconfig = workdir / "kubeconfig"
+    sim.write_kubeconfig(kubeconfig)
+    status = 1
+    try:
+        async with running_exporter(kubeconfig) as exporter:
+            await until(lambda: exporter.state.synced, 30, "initial sync")
+            rss_start = rss_mib()
+            sim.set_chaos(rate)
+            await workload.run(duration)
+            sim.set_chaos(0.0)
+            async with running_exporter(kubeconfig) as fresh:
+                await until(lambda: fresh.state.synced, 10, "fresh exporter sync")
+                took, diff = await converged(exporter, fresh, workload, within=10.0)
+            before = await scrape(exporter.url)
+            rss_end = rss_mib()
+            await sim.stop()
+            await until(lambda: not any(s.up for _, s in exporter.state.watches), 30, "watch_up 0")
+            during = await scrape(exporter.url)
+            kept = cluster_series(during) == cluster_series(before)
+            print(f"workload: {workload.steps} changes {dict(sorted(workload.done.items()))}")
+            print(f"chaos injected: {dict(sorted(sim.chaos.injected.items()))}")
+            print(f"watch restarts by reason: {dict(sorted(restarts(before).items()))}")
+            print(f"failures counted: {sum(failures(before).values()):g}")
+            if took is None:
+                print("convergence: FAILED within 10 s")
+                for line in diff:
+                    print(f"  {line}")
+            else:
+                print(f"convergence: {took:.1f} s after chaos off")
+            print(f"API down: watch_up {watch_up(during)}, last state kept: {kept}")
+            print(f"RSS: {rss_start:.1f} MiB at start, {rss_end:.1f} MiB at end")
+            status = 0 if took is not None and kept else 1
+    finally:
+        await sim.stop()
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=600.0, help="seconds of chaos")
+    parser.add_argument("--chaos-rate", type=float, default=0.05)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp"))
+    args = parser.parse_args(argv)
+    return asyncio.run(soak(args.duration, args.chaos_rate, args.seed, args.workdir))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
