@@ -264,6 +264,9 @@ class Run:
         self.extra["floor_startup_seconds"] = floor["imported"] - floor["spawned"]
         self.extra["floor"] = {k: floor[k] for k in ("pages", "bytes", "objects", "targets")}
         self.extra["floor_peak_rss_bytes"] = floor["peak_rss_bytes"]
+        argv.append("--gc-off")
+        floor = await run_script("floor-gc-off", argv, self.workdir, 60 + self.args.pods * 0.01)
+        self.extra["floor_gc_off_seconds"] = floor["done"] - floor["first_request"]
 
     async def naive(self) -> None:
         log("naive: the kubernetes client into typed models")

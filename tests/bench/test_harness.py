@@ -76,3 +76,13 @@ def test_table_names_the_machine_and_every_target() -> None:
     assert "Python 3.11.7" in text
     for target in TARGETS:
         assert target.name in text
+
+
+def test_floor_lists_what_the_exporter_lists() -> None:
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from bench.floor import TARGETS
+    from exporter.kube.targets import watch_targets
+
+    exporter = [(t.path, t.field_selector, t.metadata_only) for t in watch_targets()]
+    assert list(TARGETS) == exporter
