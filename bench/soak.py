@@ -3,12 +3,14 @@
     python -m bench.soak --duration 600 --chaos-rate 0.05 --seed 1
 
 Runs the seeded workload (``exporter.simulator.workload``) against a simulator in chaos
-mode for ``--duration`` seconds while an in-process exporter watches it, then turns chaos
+mode for ``--duration`` seconds while an exporter (a child process, so that its RSS is
+its own) watches it, then turns chaos
 off and checks convergence: every metric equals what a fresh exporter started on the same
 simulator reports, and ``imagepull_failures_total`` equals the growth the workload
 recorded. Then it stops the simulator and checks that ``/metrics`` keeps serving the last
-state with ``imagepull_exporter_watch_up 0``. Prints restarts by reason and the process
-RSS at start and end. ``tests/chaos/test_convergence.py`` is the short CI version.
+state with ``imagepull_exporter_watch_up 0``. Prints restarts by reason and the
+exporter's RSS at start and end (a leak check). ``tests/chaos/test_convergence.py`` is
+the short CI version.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import resource
+import socket
 import sys
 import time
 from collections import Counter
@@ -156,14 +158,14 @@ async def until(condition: Callable[[], bool], within: float, what: str) -> floa
 
 
 async def converged(
-    exporter: Exporter, reference: Exporter, workload: Workload, within: float
+    url: str, reference_url: str, workload: Workload, within: float
 ) -> tuple[float | None, list[str]]:
-    """Seconds until ``exporter`` matches ``reference`` and the workload's failure record;
-    None and the last differences when it does not within ``within`` seconds."""
+    """Seconds until the exporter at ``url`` matches the one at ``reference_url`` and the
+    workload's failure record; None and the last differences when not within ``within``."""
     started = time.monotonic()
     wanted_failures = expected_failures(workload)
     while True:
-        actual, wanted = await scrape(exporter.url), await scrape(reference.url)
+        actual, wanted = await scrape(url), await scrape(reference_url)
         diff = differences(cluster_series(actual), cluster_series(wanted))
         diff += differences(
             {(FAILURES, k): v for k, v in failures(actual).items()},
@@ -176,13 +178,54 @@ async def converged(
         await asyncio.sleep(0.1)
 
 
-def rss_mib() -> float:
-    """Resident set size of this process, from /proc (peak RSS where /proc is missing)."""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def rss_mib(pid: int) -> float:
+    """Resident set size of process ``pid``, from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise LookupError(f"no VmRSS for process {pid}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def ready(url: str) -> bool:
+    with contextlib.suppress(aiohttp.ClientError):
+        async with aiohttp.ClientSession() as session, session.get(f"{url}/readyz") as response:
+            return response.status == 200
+    return False
+
+
+@contextlib.asynccontextmanager
+async def exporter_process(kubeconfig: Path) -> AsyncIterator[tuple[int, str]]:
+    """``imagepull-exporter`` as a child process (its RSS is its own): (pid, url)."""
+    port = free_port()
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "exporter",
+        "--kubeconfig",
+        str(kubeconfig),
+        "--web.listen-address",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "error",
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while not await ready(url):
+            if time.monotonic() > deadline or child.returncode is not None:
+                raise TimeoutError("the exporter did not become ready within 30s")
+            await asyncio.sleep(0.1)
+        yield child.pid, url
+    finally:
+        if child.returncode is None:
+            child.terminate()
+        await child.wait()
 
 
 async def soak(duration: float, rate: float, seed: int, workdir: Path) -> int:
@@ -192,41 +235,41 @@ async def soak(duration: float, rate: float, seed: int, workdir: Path) -> int:
     workload = Workload(sim, seed=seed)
     workload.populate()
     await sim.start()
-    kubeconfig = workdir / "kubeconfig"
+    kubeconfig = workdir / "soak.kubeconfig"
     sim.write_kubeconfig(kubeconfig)
-    status = 1
     try:
-        async with running_exporter(kubeconfig) as exporter:
-            await until(lambda: exporter.state.synced, 30, "initial sync")
-            rss_start = rss_mib()
+        async with exporter_process(kubeconfig) as (pid, url):
+            rss_start = rss_mib(pid)
             sim.set_chaos(rate)
             await workload.run(duration)
             sim.set_chaos(0.0)
             async with running_exporter(kubeconfig) as fresh:
                 await until(lambda: fresh.state.synced, 10, "fresh exporter sync")
-                took, diff = await converged(exporter, fresh, workload, within=10.0)
-            before = await scrape(exporter.url)
-            rss_end = rss_mib()
+                took, diff = await converged(url, fresh.url, workload, within=10.0)
+            before = await scrape(url)
+            rss_end = rss_mib(pid)
             await sim.stop()
-            await until(lambda: not any(s.up for _, s in exporter.state.watches), 30, "watch_up 0")
-            during = await scrape(exporter.url)
-            kept = cluster_series(during) == cluster_series(before)
-            print(f"workload: {workload.steps} changes {dict(sorted(workload.done.items()))}")
-            print(f"chaos injected: {dict(sorted(sim.chaos.injected.items()))}")
-            print(f"watch restarts by reason: {dict(sorted(restarts(before).items()))}")
-            print(f"failures counted: {sum(failures(before).values()):g}")
-            if took is None:
-                print("convergence: FAILED within 10 s")
-                for line in diff:
-                    print(f"  {line}")
-            else:
-                print(f"convergence: {took:.1f} s after chaos off")
-            print(f"API down: watch_up {watch_up(during)}, last state kept: {kept}")
-            print(f"RSS: {rss_start:.1f} MiB at start, {rss_end:.1f} MiB at end")
-            status = 0 if took is not None and kept else 1
+            during = before
+            deadline = time.monotonic() + 30
+            while any(watch_up(during).values()) and time.monotonic() < deadline:
+                await asyncio.sleep(0.2)
+                during = await scrape(url)
     finally:
         await sim.stop()
-    return status
+    kept = cluster_series(during) == cluster_series(before)
+    print(f"workload: {workload.steps} changes {dict(sorted(workload.done.items()))}")
+    print(f"chaos injected: {dict(sorted(sim.chaos.injected.items()))}")
+    print(f"watch restarts by reason: {dict(sorted(restarts(before).items()))}")
+    print(f"failures counted: {sum(failures(before).values()):g}")
+    if took is None:
+        print("convergence: FAILED within 10 s")
+        for line in diff:
+            print(f"  {line}")
+    else:
+        print(f"convergence: {took:.1f} s after chaos off")
+    print(f"API down: watch_up {watch_up(during)}, last state kept: {kept}")
+    print(f"exporter RSS: {rss_start:.1f} MiB at start, {rss_end:.1f} MiB at end")
+    return 0 if took is not None and kept and not any(watch_up(during).values()) else 1
 
 
 def main(argv: list[str] | None = None) -> int:

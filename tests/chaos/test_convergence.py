@@ -71,7 +71,7 @@ async def test_metrics_converge_after_chaos(sim: Simulator, kubeconfig: Path) ->
         await workload.run(CHAOS_SECONDS)
         sim.set_chaos(0.0)
         async with running_exporter(kubeconfig) as fresh:
-            took, diff = await converged(exporter, fresh, workload, within=CONVERGE_SECONDS)
+            took, diff = await converged(exporter.url, fresh.url, workload, within=CONVERGE_SECONDS)
         assert took is not None, "\n".join(diff)
         series = await scrape(exporter.url)
     assert sum(sim.chaos.injected.values()) > 20, sim.chaos.injected
