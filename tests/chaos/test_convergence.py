@@ -77,7 +77,9 @@ async def test_metrics_converge_after_chaos(sim: Simulator, kubeconfig: Path) ->
     assert sum(sim.chaos.injected.values()) > 20, sim.chaos.injected
     assert sum(v for (name, _), v in series.items() if name == FAILURES) > 0
     pull_secrets = {
-        key for key, s in sim.cluster.table("secrets").objects.items() if s["type"].endswith("json")
+        key
+        for key, s in sim.cluster.table("secrets").objects.items()
+        if s["type"] == "kubernetes.io/dockerconfigjson"
     }
     reported = {
         (dict(labels)["namespace"], dict(labels)["secret"])
