@@ -356,6 +356,19 @@ def test_files_that_do_not_load_are_one_clear_line(site_dir: Path, text: str, me
     assert "\n" not in str(caught.value)
 
 
+def test_go_tuning_keys_are_accepted_and_reported_as_ignored(site_dir: Path) -> None:
+    config = site_dir / "web.yml"
+    config.write_text(
+        TLS + "  cipher_suites: [TLS_AES_128_GCM_SHA256]\n  prefer_server_cipher_suites: true\n"
+        "  curve_preferences: [X25519]\n"
+    )
+    assert load_web_config(config).ignored == (
+        "tls_server_config.cipher_suites",
+        "tls_server_config.curve_preferences",
+        "tls_server_config.prefer_server_cipher_suites",
+    )
+
+
 def test_a_key_for_another_certificate_is_refused(site_dir: Path, pki: Pki) -> None:
     shutil.copy(pki("server-b.key"), site_dir / "server.key")
     config = site_dir / "web.yml"
