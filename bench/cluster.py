@@ -8,6 +8,7 @@ env, resources, conditions, container statuses), because parse cost is most of t
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import random
 import time
@@ -36,7 +37,13 @@ AUTH_401 = (
 
 
 def _ts(offset: float = 0.0) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + offset))
+    return _minute_ts(offset, int(time.time()) // 60)
+
+
+@functools.lru_cache(maxsize=256)
+def _minute_ts(offset: float, minute: int) -> str:
+    # to the minute: formatting every timestamp of every object was 6% of a 150k-pod load
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(minute * 60 + offset))
 
 
 def _b64(data: bytes | str) -> str:
