@@ -114,6 +114,7 @@ class Reflector:
         self.settings = settings or ReflectorSettings()
         self.status = status or ReflectorStatus()
         self._failures = 0
+        self._resume_at = ""
 
     async def run(self) -> None:
         """List and watch until cancelled; never returns on its own."""
@@ -122,14 +123,19 @@ class Reflector:
             try:
                 if resource_version is None:
                     resource_version = await self._list()
+                self._resume_at = resource_version
                 resource_version = await self._watch(resource_version)
             except Gone:
                 self._restarted("gone")
                 resource_version = None  # relist now: client-go does not back off on 410
             except TooManyRequests as exc:
+                resource_version = resource_version and self._resume_at
                 self._restarted("throttled")
                 await asyncio.sleep(max(exc.retry_after, self._next_backoff()))
             except (ApiError, StreamError, ConfigError) as exc:
+                # Resume after the last event applied: replaying older versions would
+                # move counts back and forth, and each move forward would count again.
+                resource_version = resource_version and self._resume_at
                 self._restarted(_reason(exc))
                 delay = self._next_backoff()
                 log.warning(
@@ -198,6 +204,7 @@ class Reflector:
             else:
                 self.sink.upsert(event.object)
             resource_version = _resource_version(event.object) or resource_version
+            self._resume_at = resource_version
             self._healthy()
         if not delivered and time.monotonic() - started < 1.0:
             # A server that ends every watch at once must not turn this into a busy loop.

@@ -189,8 +189,9 @@ def make_secret_reducer(
         if old is None:
             rotated = written or created
         elif digest != old.data_digest:
-            # The API said when the data was written if that is newer; else we saw it now.
-            rotated = written if written and written > (old.last_rotated or 0) else clock()
+            # The API's word when it has one, so that a restart reports the same time;
+            # else we saw it now.
+            rotated = written if written is not None else clock()
         else:
             rotated = old.last_rotated
         annotations = _dict(meta.get("annotations"))
