@@ -10,6 +10,8 @@ from aiohttp import web
 from prometheus_client import ProcessCollector
 
 from exporter.http.app import build_app
+from exporter.http.probes import build_probe_app
+from exporter.http.webconfig_watcher import WebConfigWatcher
 from exporter.kube.client import KubeClient
 from exporter.kube.config import ApiConfig
 from exporter.kube.reflector import Reflector, ReflectorSettings
@@ -34,6 +36,7 @@ class Exporter:
         *,
         reflector_settings: ReflectorSettings | None = None,
         state: ClusterState | None = None,
+        web_config: WebConfigWatcher | None = None,
     ) -> None:
         self.settings = settings
         self.state = state or ClusterState(shard=Shard(settings.shard_index, settings.shard_count))
@@ -48,6 +51,8 @@ class Exporter:
         self._reflector_settings = reflector_settings or ReflectorSettings()
         self._tasks: list[asyncio.Task[None]] = []
         self._runner: web.AppRunner | None = None
+        self._probe_runner: web.AppRunner | None = None
+        self._web_config = web_config
         self.url = ""
 
     async def start(self) -> str:
@@ -68,14 +73,25 @@ class Exporter:
             ready=lambda: self.state.synced,
             telemetry_path=self.settings.telemetry_path,
         )
+        ssl_context = None
+        if self._web_config is not None:
+            self._web_config.install(app)
+            ssl_context = self._web_config.listener_ssl_context
+            self._tasks.append(asyncio.create_task(self._web_config.run(), name="web config"))
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_SECONDS)
         await self._runner.setup()
         host, port = host_port(self.settings.listen_address)
-        site = web.TCPSite(self._runner, host or None, port)
-        await site.start()
+        await web.TCPSite(self._runner, host or None, port, ssl_context=ssl_context).start()
         bound = self._runner.addresses[0]
         shown = host if host else "localhost"
-        self.url = f"http://{_bracket(shown)}:{bound[1]}"
+        scheme = "https" if ssl_context is not None else "http"
+        self.url = f"{scheme}://{_bracket(shown)}:{bound[1]}"
+        if self.settings.probe_address:
+            probes = build_probe_app(lambda: self.state.synced)
+            self._probe_runner = web.AppRunner(probes, access_log=None)
+            await self._probe_runner.setup()
+            probe_host, probe_port = host_port(self.settings.probe_address)
+            await web.TCPSite(self._probe_runner, probe_host or None, probe_port).start()
         log.info("serving metrics at %s%s", self.url, self.settings.telemetry_path)
         return self.url
 
@@ -88,9 +104,10 @@ class Exporter:
                 asyncio.gather(*self._tasks, return_exceptions=True), SHUTDOWN_SECONDS
             )
         self._tasks.clear()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        for runner in (self._runner, self._probe_runner):
+            if runner is not None:
+                await runner.cleanup()
+        self._runner = self._probe_runner = None
         await self._client.close()
 
 

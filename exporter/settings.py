@@ -26,6 +26,12 @@ class Settings:
     """``--web.listen-address``: HOST:PORT to serve on; an empty host means every address."""
     telemetry_path: str = "/metrics"
     """``--web.telemetry-path``: path of the metrics endpoint."""
+    web_config_file: str = ""
+    """``--web.config.file``: exporter-toolkit web config (TLS, basic auth, headers),
+    reloaded when it changes; empty: plain HTTP."""
+    probe_address: str = ""
+    """``--web.probe-address``: HOST:PORT of a plain /healthz and /readyz listener; empty:
+    none (the probes are on the main listener)."""
     kubeconfig: str | None = None
     """``--kubeconfig``: else ``$KUBECONFIG``, else in-cluster, else ``~/.kube/config``."""
     context: str | None = None
@@ -49,6 +55,8 @@ class Settings:
 
     def __post_init__(self) -> None:
         host_port(self.listen_address)
+        if self.probe_address:
+            host_port(self.probe_address, flag="--web.probe-address")
         if not self.telemetry_path.startswith("/") or self.telemetry_path in (
             "/healthz",
             "/readyz",
@@ -79,6 +87,8 @@ class Settings:
 CONFIG_KEYS = {
     "web.listen-address": "listen_address",
     "web.telemetry-path": "telemetry_path",
+    "web.config.file": "web_config_file",
+    "web.probe-address": "probe_address",
     "kubeconfig": "kubeconfig",
     "context": "context",
     "namespace": "namespaces",
@@ -139,7 +149,7 @@ def merge(flags: dict[str, object], config: dict[str, object]) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
-def host_port(address: str) -> tuple[str, int]:
+def host_port(address: str, *, flag: str = "--web.listen-address") -> tuple[str, int]:
     """Split ``HOST:PORT``; ``:9917`` means every address.
 
     >>> host_port(":9917")
@@ -149,5 +159,5 @@ def host_port(address: str) -> tuple[str, int]:
     """
     host, sep, port = address.rpartition(":")
     if not sep or not port.isdigit() or int(port) > 65535:
-        raise SettingsError(f"--web.listen-address must be HOST:PORT, got {address!r}")
+        raise SettingsError(f"{flag} must be HOST:PORT, got {address!r}")
     return host.strip("[]"), int(port)

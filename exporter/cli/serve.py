@@ -10,6 +10,8 @@ import signal
 import sys
 
 from exporter.cli.cluster_flags import add_cluster_arguments
+from exporter.http.webconfig import WebConfigError
+from exporter.http.webconfig_watcher import WebConfigWatcher
 from exporter.kube.config import load_api_config
 from exporter.kube.errors import ConfigError
 from exporter.logs import configure_logging
@@ -36,6 +38,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         dest="telemetry_path",
         metavar="PATH",
         help=f"path of the metrics endpoint (default: {d.telemetry_path})",
+    )
+    add(
+        "--web.config.file",
+        dest="web_config_file",
+        metavar="PATH",
+        help="exporter-toolkit web config: TLS, client certificates, basic auth, headers; "
+        "reloaded when it changes (default: none, plain HTTP)",
+    )
+    add(
+        "--web.probe-address",
+        dest="probe_address",
+        metavar="HOST:PORT",
+        help="also serve /healthz and /readyz here, without TLS or auth (default: none)",
     )
     add_cluster_arguments(parser, verb="watch")
     add(
@@ -106,9 +121,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"imagepull-exporter: error: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings.log_format)
+    try:
+        web_config = (
+            WebConfigWatcher(settings.web_config_file) if settings.web_config_file else None
+        )
+    except WebConfigError as exc:
+        print(f"imagepull-exporter: error: {exc}", file=sys.stderr)
+        return 2
     log.info("using %s, API server %s", api.source, api.host)
     try:
-        asyncio.run(_serve(Exporter(settings, api)))
+        asyncio.run(_serve(Exporter(settings, api, web_config=web_config)))
     except OSError as exc:  # the listen address is taken or not ours
         print(f"imagepull-exporter: error: cannot serve: {exc.strerror or exc}", file=sys.stderr)
         return 2

@@ -10,6 +10,8 @@ from aiohttp import web
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4 as TEXT
 from prometheus_client.openmetrics.exposition import CONTENT_TYPE_LATEST as OPENMETRICS
 
+from exporter.http.probes import add_probe_routes
+
 GZIP_MIN_BYTES = 1024
 
 
@@ -45,15 +47,6 @@ def build_app(
             headers["Content-Encoding"] = "gzip"
         return web.Response(body=body, headers=headers)
 
-    async def healthz(_: web.Request) -> web.Response:
-        # Answering at all proves the event loop is alive.
-        return web.Response(text="ok\n")
-
-    async def readyz(_: web.Request) -> web.Response:
-        if ready():
-            return web.Response(text="ok\n")
-        return web.Response(status=503, text="initial list not complete\n")
-
     async def index(_: web.Request) -> web.Response:
         path = html.escape(telemetry_path)
         page = (
@@ -68,8 +61,7 @@ def build_app(
 
     app = web.Application()
     app.router.add_get(telemetry_path, metrics)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
+    add_probe_routes(app, ready)
     if telemetry_path != "/":
         app.router.add_get("/", index)
     return app

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 
-def build_probe_app(ready: Callable[[], bool]) -> web.Application:
+def add_probe_routes(app: web.Application, ready: Callable[[], bool]) -> None:
     """``/healthz`` (the event loop answers) and ``/readyz`` (``ready()``: initial lists done)."""
 
     async def healthz(_: web.Request) -> web.Response:
@@ -25,7 +25,12 @@ def build_probe_app(ready: Callable[[], bool]) -> web.Application:
             return web.Response(text="ok\n")
         return web.Response(status=503, text="initial list not complete\n")
 
-    app = web.Application()
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+
+
+def build_probe_app(ready: Callable[[], bool]) -> web.Application:
+    """An app serving only the probes, for ``--web.probe-address``."""
+    app = web.Application()
+    add_probe_routes(app, ready)
     return app
