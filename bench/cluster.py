@@ -56,8 +56,13 @@ def _password(kind: int, n: int) -> tuple[str, str]:
         case 0:
             return "user", f"ghp_{n:036d}"
         case 1:
-            payload = {"payload": "x" * 200, "datakey": "y" * 60, "version": "2",
-                       "type": "DATA_KEY", "expiration": now + 6 * 3600}  # fmt: skip
+            payload = {
+                "payload": "x" * 200,
+                "datakey": "y" * 60,
+                "version": "2",
+                "type": "DATA_KEY",
+                "expiration": now + 6 * 3600,
+            }
             return "AWS", _b64(json.dumps(payload))
         case 2:
             token = jwt.encode({"exp": now + 3 * 3600, "iat": now}, "k" * 32, algorithm="HS256")
@@ -80,8 +85,15 @@ def secret(namespace: str, index: int, n: int) -> Obj:
     registry = REGISTRIES[kind]
     username, password = _password(kind, n)
     key = "https://index.docker.io/v1/" if registry == "docker.io" else registry
-    blob = {"auths": {key: {"username": username, "password": password,
-                            "auth": _b64(f"{username}:{password}")}}}  # fmt: skip
+    blob = {
+        "auths": {
+            key: {
+                "username": username,
+                "password": password,
+                "auth": _b64(f"{username}:{password}"),
+            }
+        }
+    }
     return {
         "apiVersion": "v1",
         "kind": "Secret",
@@ -103,10 +115,17 @@ def _container(name: str, image: str) -> Obj:
         "imagePullPolicy": "IfNotPresent",
         "ports": [{"containerPort": 8080, "name": "http", "protocol": "TCP"}],
         "env": [{"name": f"SETTING_{i}", "value": f"value-{i}"} for i in range(6)],
-        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"},
-                      "limits": {"memory": "256Mi"}},  # fmt: skip
-        "volumeMounts": [{"name": "kube-api-access", "readOnly": True,
-                          "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"}],
+        "resources": {
+            "requests": {"cpu": "100m", "memory": "128Mi"},
+            "limits": {"memory": "256Mi"},
+        },
+        "volumeMounts": [
+            {
+                "name": "kube-api-access",
+                "readOnly": True,
+                "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
+            }
+        ],
         "terminationMessagePath": "/dev/termination-log",
         "terminationMessagePolicy": "File",
     }
@@ -114,14 +133,31 @@ def _container(name: str, image: str) -> Obj:
 
 def _status(name: str, image: str, failing: bool, registry: str) -> Obj:
     if failing:
-        state: Obj = {"waiting": {"reason": "ImagePullBackOff",
-                                  "message": AUTH_401.format(image=image, registry=registry)}}
-        return {"name": name, "image": image, "imageID": "", "ready": False,
-                "restartCount": 0, "started": False, "state": state}  # fmt: skip
-    return {"name": name, "image": image, "ready": True, "restartCount": 0, "started": True,
-            "imageID": f"{image.split(':')[0]}@sha256:{'a' * 64}",
-            "containerID": f"containerd://{'b' * 64}",
-            "state": {"running": {"startedAt": _ts(-86400)}}}  # fmt: skip
+        state: Obj = {
+            "waiting": {
+                "reason": "ImagePullBackOff",
+                "message": AUTH_401.format(image=image, registry=registry),
+            }
+        }
+        return {
+            "name": name,
+            "image": image,
+            "imageID": "",
+            "ready": False,
+            "restartCount": 0,
+            "started": False,
+            "state": state,
+        }
+    return {
+        "name": name,
+        "image": image,
+        "ready": True,
+        "restartCount": 0,
+        "started": True,
+        "imageID": f"{image.split(':', maxsplit=1)[0]}@sha256:{'a' * 64}",
+        "containerID": f"containerd://{'b' * 64}",
+        "state": {"running": {"startedAt": _ts(-86400)}},
+    }
 
 
 def pod(namespace: str, index: int, secrets: int, failing: bool, rng: random.Random) -> Obj:
@@ -131,17 +167,51 @@ def pod(namespace: str, index: int, secrets: int, failing: bool, rng: random.Ran
     names = [f"c{c}" for c in range(len(images))]
     owner = f"{app}-{index % 7:x}f9d8c7b6"
     name = f"{owner}-{index:05x}"
-    managed = [{"manager": "kube-controller-manager", "operation": "Update", "apiVersion": "v1",
-                "time": _ts(-86400), "fieldsType": "FieldsV1",
-                "fieldsV1": {"f:metadata": {"f:generateName": {}, "f:labels": {
-                    "f:app": {}, "f:pod-template-hash": {}}, "f:ownerReferences": {}},
-                    "f:spec": {"f:containers": {f"k:{{\"name\":\"{n}\"}}": {
-                        ".": {}, "f:env": {}, "f:image": {}, "f:name": {}, "f:resources": {}}
-                        for n in names}}}},
-               {"manager": "kubelet", "operation": "Update", "apiVersion": "v1",
-                "time": _ts(-86000), "fieldsType": "FieldsV1", "subresource": "status",
-                "fieldsV1": {"f:status": {"f:conditions": {}, "f:containerStatuses": {},
-                                          "f:hostIP": {}, "f:phase": {}, "f:podIP": {}}}}]  # fmt: skip
+    managed = [
+        {
+            "manager": "kube-controller-manager",
+            "operation": "Update",
+            "apiVersion": "v1",
+            "time": _ts(-86400),
+            "fieldsType": "FieldsV1",
+            "fieldsV1": {
+                "f:metadata": {
+                    "f:generateName": {},
+                    "f:labels": {"f:app": {}, "f:pod-template-hash": {}},
+                    "f:ownerReferences": {},
+                },
+                "f:spec": {
+                    "f:containers": {
+                        f'k:{{"name":"{n}"}}': {
+                            ".": {},
+                            "f:env": {},
+                            "f:image": {},
+                            "f:name": {},
+                            "f:resources": {},
+                        }
+                        for n in names
+                    }
+                },
+            },
+        },
+        {
+            "manager": "kubelet",
+            "operation": "Update",
+            "apiVersion": "v1",
+            "time": _ts(-86000),
+            "fieldsType": "FieldsV1",
+            "subresource": "status",
+            "fieldsV1": {
+                "f:status": {
+                    "f:conditions": {},
+                    "f:containerStatuses": {},
+                    "f:hostIP": {},
+                    "f:phase": {},
+                    "f:podIP": {},
+                }
+            },
+        },
+    ]
     return {
         "apiVersion": "v1",
         "kind": "Pod",
@@ -151,9 +221,16 @@ def pod(namespace: str, index: int, secrets: int, failing: bool, rng: random.Ran
             "generateName": f"{owner}-",
             "labels": {"app": app, "pod-template-hash": owner[-10:], "team": "payments"},
             "annotations": {"kubectl.kubernetes.io/restartedAt": _ts(-90000)},
-            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": owner,
-                                 "uid": f"{index:08d}-0000-4000-8000-000000000000",
-                                 "controller": True, "blockOwnerDeletion": True}],
+            "ownerReferences": [
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "ReplicaSet",
+                    "name": owner,
+                    "uid": f"{index:08d}-0000-4000-8000-000000000000",
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ],
             "managedFields": managed,
         },
         "spec": {
@@ -165,23 +242,43 @@ def pod(namespace: str, index: int, secrets: int, failing: bool, rng: random.Ran
             "dnsPolicy": "ClusterFirst",
             "schedulerName": "default-scheduler",
             "terminationGracePeriodSeconds": 30,
-            "tolerations": [{"key": "node.kubernetes.io/not-ready", "operator": "Exists",
-                             "effect": "NoExecute", "tolerationSeconds": 300}],  # fmt: skip
-            "volumes": [{"name": "kube-api-access", "projected": {"sources": [
-                {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}}]}}],
+            "tolerations": [
+                {
+                    "key": "node.kubernetes.io/not-ready",
+                    "operator": "Exists",
+                    "effect": "NoExecute",
+                    "tolerationSeconds": 300,
+                }
+            ],
+            "volumes": [
+                {
+                    "name": "kube-api-access",
+                    "projected": {
+                        "sources": [
+                            {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}}
+                        ]
+                    },
+                }
+            ],
         },
         "status": {
             "phase": "Pending" if failing else "Running",
-            "conditions": [{"type": t, "status": "False" if failing and t != "PodScheduled"
-                            else "True", "lastTransitionTime": _ts(-86000)}
-                           for t in ("Initialized", "Ready", "ContainersReady", "PodScheduled")],
+            "conditions": [
+                {
+                    "type": t,
+                    "status": "False" if failing and t != "PodScheduled" else "True",
+                    "lastTransitionTime": _ts(-86000),
+                }
+                for t in ("Initialized", "Ready", "ContainersReady", "PodScheduled")
+            ],
             "hostIP": f"10.0.{rng.randrange(256)}.{rng.randrange(256)}",
             "podIP": f"10.244.{rng.randrange(256)}.{rng.randrange(256)}",
             "startTime": _ts(-86400),
             "qosClass": "Burstable",
-            "containerStatuses": [_status(n, i, failing, registry)
-                                  for n, i in zip(names, images, strict=True)],
-        },  # fmt: skip
+            "containerStatuses": [
+                _status(n, i, failing, registry) for n, i in zip(names, images, strict=True)
+            ],
+        },
     }
 
 
@@ -193,8 +290,13 @@ def event(pod_obj: Obj, n: int) -> Obj:
         "apiVersion": "v1",
         "kind": "Event",
         "metadata": {"name": f"{meta['name']}.{n:016x}", "namespace": meta["namespace"]},
-        "involvedObject": {"kind": "Pod", "namespace": meta["namespace"], "name": meta["name"],
-                           "apiVersion": "v1", "fieldPath": "spec.containers{c0}"},  # fmt: skip
+        "involvedObject": {
+            "kind": "Pod",
+            "namespace": meta["namespace"],
+            "name": meta["name"],
+            "apiVersion": "v1",
+            "fieldPath": "spec.containers{c0}",
+        },
         "reason": "Failed",
         "message": f'Failed to pull image "{image}": '
         + AUTH_401.format(image=image, registry=registry).split(": ErrImagePull: ", 1)[1],
@@ -215,9 +317,12 @@ def generate(pods: int, secrets: int, failing_fraction: float, seed: int = 1) ->
     made_secrets = 0
     for ns_index in range(namespaces):
         namespace = f"team-{ns_index:04d}"
-        yield {"apiVersion": "v1", "kind": "ServiceAccount",
-               "metadata": {"name": "app", "namespace": namespace},
-               "imagePullSecrets": [{"name": "pull-0"}] if secrets_per_ns else []}  # fmt: skip
+        yield {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"name": "app", "namespace": namespace},
+            "imagePullSecrets": [{"name": "pull-0"}] if secrets_per_ns else [],
+        }
         for s in range(secrets_per_ns):
             if made_secrets < secrets:
                 yield secret(namespace, s, made_secrets)
