@@ -1,0 +1,103 @@
+"""What the operator tells the registry probe (``--registry-probe*`` flags)."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import ssl
+from dataclasses import dataclass
+
+from exporter.settings import SettingsError
+
+_HOST_PORT = re.compile(r"^[A-Za-z0-9.-]+(?::[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?$")
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeSettings:
+    """Settings of the registry auth probe; the default is no probe at all."""
+
+    enabled: bool = False
+    """``--registry-probe``: probe registries with the pull credentials (off by default)."""
+    interval: float = 900.0
+    """``--registry-probe-interval``: seconds between rounds, each credential once a round."""
+    jitter: float = 0.1
+    """Rounds start ``interval`` × (1 ± ``jitter``) apart, so replicas do not align."""
+    timeout: float = 10.0
+    """``--registry-probe-timeout``: seconds for one probe's whole handshake."""
+    concurrency: int = 4
+    """``--registry-probe-concurrency``: probes in flight at once."""
+    rate: float = 2.0
+    """``--registry-probe-rate``: probes started per second at most, across registries."""
+    burst: int = 4
+    """Probes that may start at once before ``rate`` applies."""
+    manifests: bool = False
+    """``--registry-probe-manifests``: HEAD the manifest of the image pods run, instead of
+    listing one tag of its repository (a HEAD does not count as a pull on Docker Hub)."""
+    allow: tuple[str, ...] = ()
+    """``--registry-probe-allow`` (repeatable globs, e.g. ``*.azurecr.io``): probe only these
+    registries; empty means all. Matched against the secret's registry key and the host."""
+    deny: tuple[str, ...] = ()
+    """``--registry-probe-deny`` (repeatable globs): never probe these registries."""
+    ca_file: str | None = None
+    """``--registry-probe-ca-file``: PEM bundle of private CAs, trusted besides the system's."""
+    insecure_registries: tuple[str, ...] = ()
+    """``--registry-probe-insecure-registry HOST[:PORT]`` (repeatable): speak plain HTTP."""
+    backoff: float = 60.0
+    """Seconds to leave a registry alone after a 429 without ``Retry-After``; doubles
+    while it keeps answering 429."""
+    max_backoff: float = 3600.0
+    """Cap on one back-off, whatever ``Retry-After`` asks for."""
+
+    def __post_init__(self) -> None:
+        if self.interval < 1:
+            raise SettingsError("--registry-probe-interval must be at least 1s")
+        if not 0 <= self.jitter < 1:
+            raise SettingsError("registry probe jitter must be in [0, 1)")
+        if not 0 < self.timeout <= self.interval:
+            raise SettingsError(
+                "--registry-probe-timeout must be positive and at most the interval"
+            )
+        if self.concurrency < 1:
+            raise SettingsError("--registry-probe-concurrency must be at least 1")
+        if self.rate <= 0 or self.burst < 1:
+            raise SettingsError("--registry-probe-rate must be positive")
+        for host in self.insecure_registries:
+            if not _HOST_PORT.match(host):
+                raise SettingsError(
+                    f"--registry-probe-insecure-registry must be HOST[:PORT]: {host!r}"
+                )
+        if self.backoff <= 0 or self.max_backoff < self.backoff:
+            raise SettingsError("registry probe back-off must be positive and below its cap")
+
+    def allows(self, *names: str) -> bool:
+        """Whether a registry known by ``names`` (key, host) may be probed.
+
+        >>> ProbeSettings(deny=("*.example.com",)).allows("ghcr.io", "ghcr.io")
+        True
+        >>> ProbeSettings(allow=("ghcr.io",)).allows("index.docker.io", "docker.io")
+        False
+        """
+        lowered = [name.lower() for name in names]
+
+        def matches(globs: tuple[str, ...]) -> bool:
+            return any(fnmatch.fnmatchcase(n, g.lower()) for g in globs for n in lowered)
+
+        return (not self.allow or matches(self.allow)) and not matches(self.deny)
+
+    def is_insecure(self, host: str) -> bool:
+        """Plain HTTP for this registry host (as written in the flag, port included)."""
+        return host.lower() in (h.lower() for h in self.insecure_registries)
+
+
+def build_ssl_context(settings: ProbeSettings) -> ssl.SSLContext:
+    """The system's trust store plus ``ca_file``; a bad file ends the program at start."""
+    context = ssl.create_default_context()
+    if settings.ca_file:
+        try:
+            context.load_verify_locations(cafile=settings.ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise SettingsError(
+                f"--registry-probe-ca-file {settings.ca_file}: cannot load CA certificates "
+                f"({type(exc).__name__})"
+            ) from None
+    return context
