@@ -117,7 +117,8 @@ def table(result: Result) -> str:
         f"{'scrape_naive_seconds':<32}{_seconds(result['scrape_naive_seconds']):>16}   "
         "generate_latest over fresh families, median of 5",
         f"{'watch_events_per_second':<32}{result['watch_events_per_second']:>16,.0f}   "
-        f"burst of {extra.get('burst_events', 0)} pod updates",
+        f"{len(extra.get('watch_runs', []))} bursts of {extra.get('burst_events', 0)} pod "
+        "updates (fail, recover), events / seconds over all",
         f"{'watch_floor_events_per_second':<32}{result['watch_floor_events_per_second']:>16,.0f}",
         f"{'idle_cpu_fraction':<32}{result['idle_cpu_fraction']:>16.4f}   "
         f"over {extra.get('idle_seconds', 0):g} s",

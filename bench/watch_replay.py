@@ -1,12 +1,14 @@
 """Watch throughput: a burst of pod updates replayed from the simulator's watch history.
 
 Both measurements watch ``/api/v1/pods`` from the resourceVersion before the burst and
-stop at the event carrying the resourceVersion after it; rate = events / elapsed.
+stop at the event carrying the resourceVersion after it; rate = events / elapsed. The
+caller alternates bursts (pods start failing, then recover) and sums over them.
 
-- ``exporter_rate``: the exporter's own path — ``KubeClient.watch`` → ``Reflector`` →
+- ``PodsReplica.replay``: the exporter's own path — ``KubeClient.watch`` → ``Reflector`` →
   ``ClusterState.pods`` — whose store was filled by a LIST before the burst, so every
   event is a real change to an existing record.
-- ``floor_rate``: a raw aiohttp stream split into lines, each only ``json.loads``'d.
+- ``floor_replay``: a raw aiohttp stream split into lines, each only ``json.loads``'d (the
+  caller freezes the replica out of the GC meanwhile: the floor client holds no state).
 """
 
 from __future__ import annotations
