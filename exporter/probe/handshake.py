@@ -14,6 +14,7 @@ Nothing here logs, and no outcome carries text from the server or the login.
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import json
 import time
@@ -219,14 +220,18 @@ def _token_of(document: object) -> str | None:
 
 
 async def handshake(
-    session: aiohttp.ClientSession, endpoint: Endpoint, login: Login, *, manifests: bool = False
+    session: aiohttp.ClientSession,
+    endpoint: Endpoint,
+    login: Login,
+    *,
+    manifests: bool = False,
+    time_limit: float = 10.0,
 ) -> HandshakeOutcome:
-    """Probe ``endpoint`` with ``login``; never raises (except on cancellation).
-
-    The caller bounds the time (``asyncio.timeout``); a timeout is its ``network``.
-    """
+    """Probe ``endpoint`` with ``login`` within ``time_limit`` seconds (then ``network``, at the
+    stage it was in); never raises, except on cancellation."""
     attempt = _Handshake(session, endpoint, login)
     try:
-        return await attempt.run(manifests=manifests)
+        async with asyncio.timeout(time_limit):
+            return await attempt.run(manifests=manifests)
     except Exception as exc:  # every failure is an outcome, never a crash
         return attempt._ended(classify_exception(exc))

@@ -80,7 +80,8 @@ class ProbeResults:
         """Publish ``result`` for every secret holding the target's credential."""
         for key in target.result_keys:
             self._results[key] = result
-        self._durations.setdefault(target.host, DurationHistogram()).observe(result.duration)
+        if result.stage != "secret":  # no handshake happened: nothing to time
+            self._durations.setdefault(target.host, DurationHistogram()).observe(result.duration)
         self.version += 1
 
     def retain(self, keys: Iterable[ResultKey]) -> None:

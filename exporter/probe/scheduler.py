@@ -29,6 +29,7 @@ from exporter.state.cluster import ClusterState
 log = logging.getLogger(__name__)
 
 SYNC_POLL_SECONDS = 1.0
+PROBE_GRACE_SECONDS = 1.0
 #: Fetches a target's login: the login, an outcome when that failed, ``None`` when there
 #: is nothing to probe with.
 LoginFetcher = Callable[[ProbeTarget], Awaitable[Login | HandshakeOutcome | None]]
@@ -100,17 +101,26 @@ class Prober:
         if self.backoff.waiting(target.host, self.clock.monotonic()):
             return  # keep the last result; the registry asked us to wait
         await self.limiter.acquire()
-        login = await self.fetch(target)
+        try:
+            login = await self.fetch(target)
+        except Exception as exc:  # fetch_login reports API errors itself; this is a bug
+            log.error("registry probe %s: reading its secret failed: %s", target.registry,
+                      type(exc).__name__)  # fmt: skip
+            login = HandshakeOutcome(Outcome.error, "secret")
         if not isinstance(login, Login):
             if login is not None:
                 self._record(target, login, 0.0)
             return
         started = self.clock.monotonic()
         try:
-            async with asyncio.timeout(self.settings.timeout):
+            # The handshake keeps its own time; this only guards against one that hangs.
+            async with asyncio.timeout(self.settings.timeout + PROBE_GRACE_SECONDS):
                 outcome = await self.probe(target, login)
         except TimeoutError:
             outcome = HandshakeOutcome(Outcome.network, "check")
+        except Exception as exc:  # the handshake never raises; a bug must not stop a round
+            log.error("registry probe %s failed: %s", target.host, type(exc).__name__)
+            outcome = HandshakeOutcome(Outcome.error, "check")
         del login
         self._record(target, outcome, self.clock.monotonic() - started)
 
@@ -203,7 +213,9 @@ async def run_prober(
 
         async def probe_target(target: ProbeTarget, login: Login) -> HandshakeOutcome:
             endpoint = endpoint_for(target, settings)
-            return await handshake(session, endpoint, login, manifests=settings.manifests)
+            return await handshake(
+                session, endpoint, login, manifests=settings.manifests, time_limit=settings.timeout
+            )
 
         prober = Prober(
             state,
