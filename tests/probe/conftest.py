@@ -10,14 +10,16 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from exporter.probe.login import Login
 from exporter.probe.settings import ProbeSettings, build_ssl_context
 from tests.probe.pki import Pki, make_pki
-from tests.probe.registry import Registry
-from tests.probe.token_server import Account, TokenServer
+from tests.probe.registry import Registry, push_image
+from tests.probe.token_server import SERVICE, Account, TokenServer
 
 # The password every "good" account has: tests assert it never leaks anywhere.
 CANARY_PASSWORD = "canary-Pa55w0rd-7f3e9b"
 ADMIN = ("admin", "admin-secret-for-pushing")
+REPOSITORY = "team/app"
 
 
 @pytest.fixture(scope="session")
@@ -74,3 +76,17 @@ def htpasswd_registry(tmp_path: Path, pki: Pki) -> Iterator[Registry]:
     registry.start()
     yield registry
     registry.stop()
+
+
+@pytest.fixture
+async def pushed(
+    session: aiohttp.ClientSession, token_registry: Registry, token_server: TokenServer
+) -> Registry:
+    """The token registry with ``team/app:v1`` in it."""
+    scope = f"repository:{REPOSITORY}:pull,push"
+    headers = {"Authorization": Login(*ADMIN).basic_authorization()}
+    params = {"service": SERVICE, "scope": scope}
+    async with session.get(token_server.url, params=params, headers=headers) as response:
+        token = (await response.json())["token"]
+    await push_image(session, token_registry, REPOSITORY, "v1", f"Bearer {token}")
+    return token_registry

@@ -6,18 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from exporter.probe.handshake import Endpoint, HandshakeOutcome, handshake
 from exporter.probe.login import Login
 from exporter.probe.outcomes import Outcome
 from exporter.probe.settings import ProbeSettings, build_ssl_context
-from tests.probe.conftest import ADMIN, CANARY_PASSWORD
+from tests.probe.conftest import CANARY_PASSWORD, REPOSITORY
 from tests.probe.pki import Pki
-from tests.probe.registry import Registry, push_image
-from tests.probe.token_server import SERVICE, TokenServer
-
-REPOSITORY = "team/app"
+from tests.probe.registry import Registry
+from tests.probe.token_server import TokenServer
 
 
 async def probe(
@@ -31,20 +28,6 @@ async def probe(
 ) -> HandshakeOutcome:
     endpoint = Endpoint(f"https://{registry.host}", repository, "v1" if repository else None)
     return await handshake(session, endpoint, Login(user, password), manifests=manifests)
-
-
-@pytest.fixture
-async def pushed(
-    session: aiohttp.ClientSession, token_registry: Registry, token_server: TokenServer
-) -> Registry:
-    """The token registry with ``team/app:v1`` in it."""
-    scope = f"repository:{REPOSITORY}:pull,push"
-    headers = {"Authorization": Login(*ADMIN).basic_authorization()}
-    params = {"service": SERVICE, "scope": scope}
-    async with session.get(token_server.url, params=params, headers=headers) as response:
-        token = (await response.json())["token"]
-    await push_image(session, token_registry, REPOSITORY, "v1", f"Bearer {token}")
-    return token_registry
 
 
 async def test_valid_credential_is_ok(session: aiohttp.ClientSession, pushed: Registry) -> None:
