@@ -184,6 +184,7 @@ def _session(settings: ProbeSettings) -> aiohttp.ClientSession:
         headers={"User-Agent": f"imagepull-exporter/{__version__} (registry probe)"},
         timeout=aiohttp.ClientTimeout(total=settings.timeout),
         cookie_jar=aiohttp.DummyCookieJar(),
+        trust_env=True,  # HTTPS_PROXY / NO_PROXY: clusters often reach registries via a proxy
     )
 
 
