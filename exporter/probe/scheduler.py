@@ -142,9 +142,11 @@ class Prober:
             outcome.expires_at,
         )
         self.results.record(target, result)
+        # INFO when a credential starts failing or recovers; DEBUG while nothing changes.
         changed = previous is None or previous.outcome is not result.outcome
+        recovered_or_failing = previous is not None or not result.success
         log.log(
-            logging.INFO if changed and not result.success else logging.DEBUG,
+            logging.INFO if changed and recovered_or_failing else logging.DEBUG,
             "registry probe %s (key %s, %d secrets): %s at %s%s",
             target.host,
             target.registry,

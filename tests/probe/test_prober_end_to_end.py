@@ -126,3 +126,26 @@ async def test_probe_publishes_results_and_never_leaks_the_credential(
     for where, text in places.items():
         for leaked in secrets_seen:
             assert leaked not in text, f"a credential or token leaked into the {where}"
+
+
+async def test_secret_gone_from_the_api_is_an_error_at_stage_secret(
+    simulator: Simulator, kubeconfig: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The state still has the secret (the watch has not caught up); the API has not.
+    state = ClusterState()
+    state.secrets.partition().upsert(pull_secret("shop", "deleted", "ghcr.io", "u", "p"))
+    results = ProbeResults()
+    client = KubeClient(load_api_config(str(kubeconfig)))
+    settings = ProbeSettings(enabled=True, timeout=2.0)
+    task = asyncio.create_task(run_prober(client, state, settings, results))
+    try:
+        await eventually(lambda: results.rounds >= 1, within=10)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await client.close()
+    result = results.get(("shop", "deleted", "ghcr.io"))
+    assert result is not None
+    assert (result.outcome, result.stage) == (Outcome.error, "secret")
+    assert results.durations() == [], "no handshake, nothing timed"
+    assert "cannot read a secret holding its credential (ApiError)" in caplog.text
