@@ -9,7 +9,29 @@ from dataclasses import dataclass
 
 from exporter.settings import SettingsError
 
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _HOST_PORT = re.compile(r"^[A-Za-z0-9.-]+(?::[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?$")
+
+
+def parse_duration(text: str) -> float:
+    """Seconds of a Prometheus-style duration (or a plain number of seconds), for flags.
+
+    >>> [parse_duration(d) for d in ("15m", "1h30m", "10", "500ms")]
+    [900.0, 5400.0, 10.0, 0.5]
+    >>> parse_duration("soon")
+    Traceback (most recent call last):
+    exporter.settings.SettingsError: not a duration (like 15m, 10s, 1h30m): 'soon'
+    """
+    value = text.strip()
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    parts = _DURATION_PART.findall(value)
+    if not parts or "".join(n + u for n, u in parts) != value:
+        raise SettingsError(f"not a duration (like 15m, 10s, 1h30m): {text!r}")
+    return sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
 
 
 @dataclass(frozen=True, slots=True)
