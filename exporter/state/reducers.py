@@ -37,6 +37,7 @@ from exporter.state.timestamps import parse_rfc3339
 Clock = Callable[[], float]
 MAX_NAME = 253  # DNS subdomain names; anything longer is not a real object name
 MAX_MESSAGE = 4096
+MAX_EVENT_COUNT = 2**31 - 1  # Event.count is an int32; JSON may bring 4300 digits
 UNKNOWN_REGISTRY = interning.UNKNOWN_REGISTRY
 _DIGEST_KEY = os.urandom(32)  # per process: the digest reveals nothing across restarts
 
@@ -261,5 +262,5 @@ def reduce_event(raw: RawObject, old: EventRecord | None) -> EventRecord | None:
         reason=reason,
         cause=classification.cause.value,
         registry=classification.registry or UNKNOWN_REGISTRY,
-        count=count if isinstance(count, int) and count > 0 else 1,
+        count=min(count, MAX_EVENT_COUNT) if isinstance(count, int) and count > 0 else 1,
     )
