@@ -6,6 +6,7 @@ metric exists when it is declared here and nowhere else.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -61,9 +62,15 @@ class MetricSpec:
         return family
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _cap(value: str) -> str:
-    # Label values come from cluster objects; a hostile one must not bloat every scrape.
-    return value if len(value) <= MAX_LABEL_VALUE else value[: MAX_LABEL_VALUE - 3] + "..."
+    # Label values come from cluster objects; a hostile one must not bloat every scrape,
+    # nor break it: JSON's "\ud800" decodes to a str that UTF-8 cannot encode.
+    if len(value) > MAX_LABEL_VALUE:
+        value = value[: MAX_LABEL_VALUE - 3] + "..."
+    return value if value.isascii() else _LONE_SURROGATE.sub("\ufffd", value)
 
 
 def all_metrics() -> tuple[MetricSpec, ...]:

@@ -29,3 +29,22 @@ def test_an_event_count_beyond_a_float_does_not_break_every_later_scrape() -> No
     ]
     assert totals == [2**31 - 1]
 
+
+def test_lone_surrogates_in_label_values_become_replacement_characters() -> None:
+    # JSON allows "\ud800", UTF-8 does not: one such pod name made /metrics a 500.
+    state = ClusterState(clock=lambda: 0.0)
+    waiting = {"waiting": {"reason": "ErrImagePull", "message": PULL_FAILED}}
+    state.pods.partition().upsert(
+        {"metadata": {"namespace": "ns", "name": "p\ud800"},
+         "spec": {"containers": [{"name": "c\udfff", "image": "ghcr.io/acme/api:v1"}]},
+         "status": {"containerStatuses": [{"name": "c\udfff", "state": waiting}]}}
+    )  # fmt: skip
+    text = Exposition(state).render().decode()
+    info = next(
+        f
+        for f in text_string_to_metric_families(text)
+        if f.name == "imagepull_container_waiting_info"
+    )
+    assert [(s.labels["pod"], s.labels["container"]) for s in info.samples] == [
+        ("p\ufffd", "c\ufffd")
+    ]
