@@ -8,6 +8,7 @@ import logging
 
 from aiohttp import web
 from prometheus_client import ProcessCollector
+from prometheus_client.registry import Collector
 
 from exporter.http.app import build_app
 from exporter.http.probes import build_probe_app
@@ -17,7 +18,9 @@ from exporter.kube.config import ApiConfig
 from exporter.kube.reflector import Reflector, ReflectorSettings
 from exporter.kube.targets import watch_targets
 from exporter.metrics.exposition import Exposition
+from exporter.metrics.probe import ProbeCollector
 from exporter.metrics.view import Limits
+from exporter.probe import ProbeResults, run_prober
 from exporter.settings import Settings, host_port
 from exporter.state.cluster import ClusterState
 from exporter.state.sharding import Shard
@@ -44,8 +47,13 @@ class Exporter:
             max_failing_containers=settings.max_failing_containers,
             max_secret_series=settings.max_secret_series,
         )
+        self.probe_settings = settings.probe()
+        self.probe_results = ProbeResults()
+        extra: list[Collector] = [ProcessCollector(registry=None)]
+        if self.probe_settings.enabled:
+            extra.append(ProbeCollector(self.probe_results))
         self.exposition = Exposition(
-            self.state, limits=limits, extra=(ProcessCollector(registry=None),)
+            self.state, limits=limits, extra=tuple(extra), probe=self.probe_results
         )
         self._client = KubeClient(api)
         self._reflector_settings = reflector_settings or ReflectorSettings()
@@ -68,6 +76,9 @@ class Exporter:
             )
             name = f"reflector {target.resource} {target.path} {target.field_selector}"
             self._tasks.append(asyncio.create_task(reflector.run(), name=name))
+        if self.probe_settings.enabled:
+            prober = run_prober(self._client, self.state, self.probe_settings, self.probe_results)
+            self._tasks.append(asyncio.create_task(prober, name="registry probe"))
         app = build_app(
             lambda openmetrics: self.exposition.render(openmetrics_format=openmetrics),
             ready=lambda: self.state.synced,

@@ -9,13 +9,14 @@ from typing import Literal, cast
 
 import yaml
 
+from exporter.errors import SettingsError
+from exporter.probe.settings import ProbeSettings, parse_duration
+
+_PROBE = ProbeSettings()  # the probe's defaults are its own; the flags mirror them
+
 LogFormat = Literal["text", "json"]
 LOG_LEVELS = ("debug", "info", "warning", "error")
 _NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-
-
-class SettingsError(ValueError):
-    """Operator input that cannot work; the message is the one line printed at exit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,26 @@ class Settings:
     """``--max-failing-containers``: cap on per-container failure series."""
     max_secret_series: int = 50000
     """``--max-secret-series``: cap on the series of each per-secret/credential metric."""
+    registry_probe: bool = _PROBE.enabled
+    """``--registry-probe``: ask registries whether each pull credential still works."""
+    registry_probe_interval: float = _PROBE.interval
+    """``--registry-probe-interval``: seconds between probe rounds (jittered)."""
+    registry_probe_timeout: float = _PROBE.timeout
+    """``--registry-probe-timeout``: seconds for one probe's handshake."""
+    registry_probe_concurrency: int = _PROBE.concurrency
+    """``--registry-probe-concurrency``: probes in flight at once."""
+    registry_probe_rate: float = _PROBE.rate
+    """``--registry-probe-rate``: probes started per second at most."""
+    registry_probe_manifests: bool = _PROBE.manifests
+    """``--registry-probe-manifests``: HEAD the manifest pods run instead of listing a tag."""
+    registry_probe_allow: tuple[str, ...] = _PROBE.allow
+    """``--registry-probe-allow`` (repeatable globs): probe only these registries."""
+    registry_probe_deny: tuple[str, ...] = _PROBE.deny
+    """``--registry-probe-deny`` (repeatable globs): never probe these registries."""
+    registry_probe_ca_file: str | None = _PROBE.ca_file
+    """``--registry-probe-ca-file``: PEM bundle of private CAs for registries."""
+    registry_probe_insecure_registries: tuple[str, ...] = _PROBE.insecure_registries
+    """``--registry-probe-insecure-registry`` (repeatable): plain HTTP for this host."""
     shard_index: int = 0
     """``--shard-index``: which of ``--shard-count`` namespace shards this instance owns."""
     shard_count: int = 1
@@ -75,12 +96,28 @@ class Settings:
                 f"--shard-index must be in 0..{self.shard_count - 1} and --shard-count "
                 f"at least 1, got {self.shard_index} of {self.shard_count}"
             )
+        self.probe()  # validates the probe settings
         if self.max_failing_containers < 0:
             raise SettingsError("--max-failing-containers must not be negative")
         if self.max_secret_series < 0:
             raise SettingsError("--max-secret-series must not be negative")
         if self.log_format not in ("text", "json"):
             raise SettingsError("--log-format must be text or json")
+
+    def probe(self) -> ProbeSettings:
+        """The registry probe's settings (``enabled`` False: no probe at all)."""
+        return ProbeSettings(
+            enabled=self.registry_probe,
+            interval=self.registry_probe_interval,
+            timeout=self.registry_probe_timeout,
+            concurrency=self.registry_probe_concurrency,
+            rate=self.registry_probe_rate,
+            manifests=self.registry_probe_manifests,
+            allow=self.registry_probe_allow,
+            deny=self.registry_probe_deny,
+            ca_file=self.registry_probe_ca_file,
+            insecure_registries=self.registry_probe_insecure_registries,
+        )
 
 
 # Config-file keys are the flag names without the leading dashes.
@@ -97,6 +134,16 @@ CONFIG_KEYS = {
     "log-format": "log_format",
     "max-failing-containers": "max_failing_containers",
     "max-secret-series": "max_secret_series",
+    "registry-probe": "registry_probe",
+    "registry-probe-interval": "registry_probe_interval",
+    "registry-probe-timeout": "registry_probe_timeout",
+    "registry-probe-concurrency": "registry_probe_concurrency",
+    "registry-probe-rate": "registry_probe_rate",
+    "registry-probe-manifests": "registry_probe_manifests",
+    "registry-probe-allow": "registry_probe_allow",
+    "registry-probe-deny": "registry_probe_deny",
+    "registry-probe-ca-file": "registry_probe_ca_file",
+    "registry-probe-insecure-registry": "registry_probe_insecure_registries",
     "shard-index": "shard_index",
     "shard-count": "shard_count",
 }
@@ -126,18 +173,47 @@ def load_config_file(path: str) -> dict[str, object]:
     return values
 
 
+_LISTS = (
+    "namespaces",
+    "exclude_namespaces",
+    "registry_probe_allow",
+    "registry_probe_deny",
+    "registry_probe_insecure_registries",
+)
+_INTS = (
+    "max_failing_containers",
+    "max_secret_series",
+    "shard_index",
+    "shard_count",
+    "registry_probe_concurrency",
+)
+_BOOLS = ("registry_probe", "registry_probe_manifests")
+_DURATIONS = ("registry_probe_interval", "registry_probe_timeout")
+
+
 def _coerce(field: str, value: object, path: str) -> object:
-    if field in ("namespaces", "exclude_namespaces"):
+    where = f"--config.file {path}: {field}"
+    if field in _LISTS:
         items = value if isinstance(value, list) else [value]
         if not all(isinstance(i, str) for i in items):
-            raise SettingsError(f"--config.file {path}: {field} must be a list of names")
+            raise SettingsError(f"{where} must be a list of names")
         return tuple(cast(list[str], items))
-    if field in ("max_failing_containers", "max_secret_series", "shard_index", "shard_count"):
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise SettingsError(f"--config.file {path}: {field} must be a whole number")
+    if field in _BOOLS:
+        if not isinstance(value, bool):
+            raise SettingsError(f"{where} must be true or false")
         return value
+    if field in _INTS:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise SettingsError(f"{where} must be a whole number")
+        return value
+    if field in _DURATIONS and isinstance(value, str):
+        return parse_duration(value)
+    if field in (*_DURATIONS, "registry_probe_rate"):
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise SettingsError(f"{where} must be a number")
+        return float(value)
     if not isinstance(value, str):
-        raise SettingsError(f"--config.file {path}: {field} must be a string")
+        raise SettingsError(f"{where} must be a string")
     return value
 
 

@@ -26,6 +26,7 @@ FORBIDDEN = {
     "state": {"metrics", "http", "cli", "service", "simulator", "audit"},
     "metrics": {"http", "cli", "service", "simulator", "audit"},
     "http": {"kube", "state", "cli", "service", "simulator", "probe", "audit"},
+    "probe": {"metrics", "http", "cli", "service", "simulator", "audit"},
     "simulator": {"kube", "state", "metrics", "http", "service", "probe", "audit",
                   "credentials", "pullerrors"},
 }  # fmt: skip

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from exporter.settings import Settings, SettingsError, host_port, load_config_file, merge
+from exporter.errors import SettingsError
+from exporter.settings import Settings, host_port, load_config_file, merge
 
 
 def test_flags_win_over_config_file(tmp_path: Path) -> None:

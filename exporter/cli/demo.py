@@ -12,10 +12,11 @@ import time
 from pathlib import Path
 
 from exporter.cli.demo_monitoring import MonitoringError, MonitoringStack, start_monitoring
+from exporter.errors import SettingsError
 from exporter.kube.config import load_api_config
 from exporter.logs import configure_logging
 from exporter.service import Exporter
-from exporter.settings import Settings, SettingsError
+from exporter.settings import Settings
 from exporter.simulator import Simulator
 
 NAME = "demo"

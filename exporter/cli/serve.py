@@ -10,13 +10,15 @@ import signal
 import sys
 
 from exporter.cli.cluster_flags import add_cluster_arguments
+from exporter.errors import SettingsError
 from exporter.http.webconfig import WebConfigError
 from exporter.http.webconfig_watcher import WebConfigWatcher
 from exporter.kube.config import load_api_config
 from exporter.kube.errors import ConfigError
 from exporter.logs import configure_logging
+from exporter.probe.settings import build_ssl_context, parse_duration
 from exporter.service import Exporter
-from exporter.settings import Settings, SettingsError, load_config_file, merge
+from exporter.settings import Settings, load_config_file, merge
 
 NAME = "serve"
 HELP = "Export image pull credential and failure metrics from a Kubernetes cluster."
@@ -81,6 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="cap on the series of each per-secret and per-credential metric; the rest are "
         f"counted in imagepull_exporter_series_dropped_total (default: {d.max_secret_series})",
     )
+    _add_probe_arguments(parser)
     add(
         "--shard-index",
         dest="shard_index",
@@ -106,6 +109,78 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_probe_arguments(parser: argparse.ArgumentParser) -> None:
+    d = Settings()
+    add = parser.add_argument
+    add(
+        "--registry-probe",
+        dest="registry_probe",
+        action="store_true",
+        default=None,
+        help="ask each registry whether each pull credential still authenticates, without "
+        "pulling anything (default: off)",
+    )
+    add(
+        "--registry-probe-interval",
+        dest="registry_probe_interval",
+        type=parse_duration,
+        metavar="DURATION",
+        help=f"time between probe rounds, jittered (default: {d.registry_probe_interval:g}s)",
+    )
+    add(
+        "--registry-probe-timeout",
+        dest="registry_probe_timeout",
+        type=parse_duration,
+        metavar="DURATION",
+        help=f"time for one probe handshake (default: {d.registry_probe_timeout:g}s)",
+    )
+    add(
+        "--registry-probe-concurrency",
+        dest="registry_probe_concurrency",
+        type=int,
+        metavar="N",
+        help=f"probes in flight at once (default: {d.registry_probe_concurrency})",
+    )
+    add(
+        "--registry-probe-rate",
+        dest="registry_probe_rate",
+        type=float,
+        metavar="PER_SECOND",
+        help=f"probes started per second at most (default: {d.registry_probe_rate:g})",
+    )
+    add(
+        "--registry-probe-manifests",
+        dest="registry_probe_manifests",
+        action="store_true",
+        default=None,
+        help="HEAD the manifest of the image pods run instead of listing one tag (default: off)",
+    )
+    add(
+        "--registry-probe-allow",
+        dest="registry_probe_allow",
+        action="append",
+        metavar="GLOB",
+        help="probe only registries matching; repeatable (default: all)",
+    )
+    add(
+        "--registry-probe-deny",
+        dest="registry_probe_deny",
+        action="append",
+        metavar="GLOB",
+        help="never probe registries matching; repeatable (default: none)",
+    )
+    add(
+        "--registry-probe-ca-file",
+        dest="registry_probe_ca_file",
+        metavar="PATH",
+        help="PEM bundle of private CAs trusted for registries besides the system's "
+        "(default: none)",
+    )
+    add("--registry-probe-insecure-registry", dest="registry_probe_insecure_registries",
+        action="append", metavar="HOST[:PORT]",
+        help="speak plain HTTP to this registry; repeatable (default: none)")  # fmt: skip
+
+
 def settings_from_args(args: argparse.Namespace) -> Settings:
     """Merge flags over ``--config.file``; raises :class:`SettingsError`."""
     config = load_config_file(args.config_file) if args.config_file else {}
@@ -116,6 +191,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 def run(args: argparse.Namespace) -> int:
     try:
         settings = settings_from_args(args)
+        if settings.registry_probe:
+            build_ssl_context(settings.probe())  # an unreadable CA file ends it here
         api = load_api_config(settings.kubeconfig, settings.context)
     except (SettingsError, ConfigError) as exc:
         print(f"imagepull-exporter: error: {exc}", file=sys.stderr)

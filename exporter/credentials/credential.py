@@ -10,7 +10,7 @@ from exporter.credentials.problems import Problem
 
 #: Where an expiry came from: decoded from the credential, or declared by its owner in an
 #: annotation. ("probe", from a registry's answer, is added by the probe module.)
-ExpirySource = Literal["token", "annotation"]
+ExpirySource = Literal["token", "annotation", "probe"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,6 +82,13 @@ def _expiry(view: ClusterView) -> Iterator[Sample]:
         if c.expires_at is not None and c.expiry_source is not None:
             labels = (s.namespace, s.name, c.registry, c.kind.value, c.expiry_source)
             yield labels, c.expires_at
+    if view.probe is not None:
+        # Registries that say when a token expires (GHCR's expiration header).
+        kinds = {(s.namespace, s.name, c.registry): c.kind.value for s, c in _credentials(view)}
+        for (namespace, secret, registry), expires_at in view.probe.expiries():
+            kind = kinds.get((namespace, secret, registry))
+            if kind is not None:
+                yield (namespace, secret, registry, kind, "probe"), expires_at
 
 
 def _issued(view: ClusterView) -> Iterator[Sample]:
@@ -182,11 +189,12 @@ METRICS = (
     MetricSpec(
         "imagepull_credential_expiry_timestamp_seconds",
         "gauge",
-        "Unix time the credential expires: decoded from the token (source=token) or "
-        "declared by the owner in an annotation (source=annotation).",
+        "Unix time the credential expires: decoded from the token (source=token), "
+        "declared by the owner in an annotation (source=annotation), or told by the "
+        "registry to the probe (source=probe).",
         (*CREDENTIAL, "source"),
         _expiry,
-        depends=SECRETS,
+        depends=("secrets", "probe"),
         cap="max_secret_series",
     ),
     MetricSpec(

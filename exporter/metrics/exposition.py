@@ -19,6 +19,7 @@ from prometheus_client.registry import Collector
 
 from exporter.metrics.catalog import MetricSpec, all_metrics
 from exporter.metrics.view import ClusterView, Limits
+from exporter.probe.results import ProbeResults
 from exporter.state.cluster import ClusterState
 
 OPENMETRICS_EOF = b"# EOF\n"
@@ -60,11 +61,13 @@ class Exposition:
         catalog: Sequence[MetricSpec] | None = None,
         limits: Limits | None = None,
         extra: Sequence[Collector] = (),
+        probe: ProbeResults | None = None,
     ) -> None:
         self._state = state
         self._catalog = tuple(catalog) if catalog is not None else all_metrics()
         self._limits = limits or Limits()
         self._extra = tuple(extra)
+        self._probe = probe
         self._dropped: Counter[str] = Counter()
         self._rendered: dict[str, _Rendered] = {}
 
@@ -82,12 +85,15 @@ class Exposition:
             "other_secrets": state.other_secrets.version,
             "secrets_elsewhere": state.secrets_elsewhere.version,
             "failures": state.failures.version,
+            "probe": self._probe.version if self._probe else 0,
             "build": 0,
         }
         return tuple(sources[name] for name in spec.depends) if spec.depends else None
 
     def _current(self) -> list[_Rendered]:
-        view = ClusterView(self._state, self._limits, series_dropped=self._dropped)
+        view = ClusterView(
+            self._state, self._limits, series_dropped=self._dropped, probe=self._probe
+        )
         current = []
         for spec in self._catalog:
             key = self._versions(spec)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import sys
 
-from exporter.metrics.catalog import all_metrics
+from exporter.metrics.contract import declared_metrics
 
 HEADER = """# Metrics reference
 
 Generated from the metric catalog (`exporter/metrics/catalog.py` and the modules it
-lists) by `python -m exporter.metrics.reference > docs/metrics.md`; a test fails when
-this file is stale. Timestamps are unix seconds: compute ages in PromQL with `time()`.
-Label values come from cluster objects and are capped at 256 characters.
+lists, plus the registry probe's `exporter/metrics/probe.py`) by
+`python -m exporter.metrics.reference > docs/metrics.md`; a test fails when this file is
+stale. Timestamps are unix seconds: compute ages in PromQL with `time()`.
+Label values come from cluster objects and are capped at 256 characters. The
+`imagepull_registry_probe_*` metrics exist only with `--registry-probe`.
 
 Per-object metrics are capped (`--max-failing-containers`, `--max-secret-series`): series
 past the cap are left out and counted in `imagepull_exporter_series_dropped_total{metric}`.
@@ -29,7 +31,7 @@ def render() -> str:
     rows = [
         f"| `{m.name}` | {m.type} | {', '.join(f'`{label}`' for label in m.labels)} "
         f"| {_flag(m.cap)} | {m.stability} | {m.help} |"
-        for m in all_metrics()
+        for m in declared_metrics()
     ]
     return HEADER + "\n".join(rows) + "\n"
 

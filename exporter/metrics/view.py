@@ -9,7 +9,9 @@ from typing import NamedTuple
 
 from exporter import __version__
 from exporter.credentials import registry_matches
+from exporter.probe.results import ProbeResults
 from exporter.state.cluster import RESOURCES, ClusterState
+from exporter.state.joins import pod_secret_refs
 from exporter.state.records import ContainerRecord, PodRecord
 from exporter.state.reducers import UNKNOWN_REGISTRY
 
@@ -40,6 +42,8 @@ class ClusterView:
     limits: Limits = field(default_factory=Limits)
     version: str = __version__
     series_dropped: Counter[str] = field(default_factory=Counter)
+    probe: ProbeResults | None = None
+    """The registry probe's results, when it runs (expiries it learnt, e.g. from GHCR)."""
 
     @cached_property
     def failing_containers(self) -> list[FailingContainer]:
@@ -55,14 +59,8 @@ class ClusterView:
 
     @cached_property
     def pod_secret_refs(self) -> list[tuple[PodRecord, tuple[str, ...]]]:
-        """Each pod with its pull secrets: its own plus its service account's, as kubelet
-        sees them (admission usually copies the latter into the pod already)."""
-        refs = []
-        for pod in self.state.pods:
-            account = self.state.serviceaccounts.get((pod.namespace, pod.service_account))
-            names = pod.image_pull_secrets + (account.image_pull_secrets if account else ())
-            refs.append((pod, tuple(dict.fromkeys(names))))
-        return refs
+        """Each pod with its pull secrets (see :func:`pod_secret_refs`)."""
+        return pod_secret_refs(self.state)
 
     @cached_property
     def referencing_pods(self) -> Counter[tuple[str, str]]:

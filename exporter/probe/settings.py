@@ -7,7 +7,7 @@ import re
 import ssl
 from dataclasses import dataclass
 
-from exporter.settings import SettingsError
+from exporter.errors import SettingsError
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -21,7 +21,7 @@ def parse_duration(text: str) -> float:
     [900.0, 5400.0, 10.0, 0.5]
     >>> parse_duration("soon")
     Traceback (most recent call last):
-    exporter.settings.SettingsError: not a duration (like 15m, 10s, 1h30m): 'soon'
+    exporter.errors.SettingsError: not a duration (like 15m, 10s, 1h30m): 'soon'
     """
     value = text.strip()
     try:

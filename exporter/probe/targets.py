@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from exporter.credentials import Credential, registry_matches
 from exporter.credentials.registry_keys import DEFAULT_REGISTRY_KEY
 from exporter.images.reference import DOCKER_HUB, parse_image
-from exporter.metrics.view import ClusterView
 from exporter.probe.settings import ProbeSettings
 from exporter.state.cluster import ClusterState
+from exporter.state.joins import pod_secret_refs
 
 SecretKey = tuple[str, str]
 """(namespace, secret name)."""
@@ -73,7 +73,7 @@ def _groups(state: ClusterState) -> dict[tuple[str, str], _Group]:
         for credential in _first_per_key(secret.credentials):
             group = groups.setdefault((credential.fingerprint, credential.registry), _Group())
             group.secrets.append((secret.namespace, secret.name))
-    for pod, names in ClusterView(state).pod_secret_refs:
+    for pod, names in pod_secret_refs(state):
         for name in names:
             referenced = state.secrets.get((pod.namespace, name))
             if referenced is None:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 
-from exporter.metrics.catalog import all_metrics
+from exporter.metrics.contract import declared_metrics
 from tests.alerts.conftest import load_alert_rules
 
 METRIC = re.compile(r"\b(imagepull_[a-z0-9_]+)\b")
 
 
 def test_every_metric_in_the_rules_is_in_the_catalog() -> None:
-    catalog = {spec.name for spec in all_metrics()}
+    catalog = {spec.name for spec in declared_metrics()}
     used = {
         (str(rule["alert"]), name)
         for rule in load_alert_rules()
@@ -23,7 +23,7 @@ def test_every_metric_in_the_rules_is_in_the_catalog() -> None:
 
 
 def test_every_label_an_alert_matches_on_is_a_label_of_the_metric() -> None:
-    labels = {spec.name: set(spec.labels) for spec in all_metrics()}
+    labels = {spec.name: set(spec.labels) for spec in declared_metrics()}
     selector = re.compile(r"\b(imagepull_[a-z0-9_]+)\{([^}]*)\}")
     matcher = re.compile(r"([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)")
     problems = []
