@@ -37,7 +37,9 @@ THRESHOLDS = (
     "secret_rotation_max_age",
     "failure_window",
     "backoff_stuck_after",
+    "registry_probe_stale_after",
 )
+_SEVERITIES = ("critical", "warning", "info")
 
 
 class ConfigError(ValueError):
@@ -61,7 +63,12 @@ class Config:
     runbook_url: str
     thresholds: dict[str, str]
     short_lived_left_fraction: float
-    for_: dict[str, str]
+    for_: dict[str, str | dict[str, str]]
+
+    def for_duration(self, alert: Alert) -> str:
+        """The alert's ``for:``; an alert raised at several severities has one per severity."""
+        value = self.for_[alert.name]
+        return value[alert.severity] if isinstance(value, dict) else value
 
     def seconds(self, name: str) -> int:
         return parse_duration(self.thresholds[name], f"thresholds.{name}")
@@ -99,20 +106,43 @@ def load_config(path: Path) -> Config:
         runbook_url=runbook_url,
         thresholds={k: str(v) for k, v in thresholds.items()},
         short_lived_left_fraction=float(fraction),
-        for_={k: str(v) for k, v in _mapping(raw, "for").items()},
+        for_={k: _for_value(k, v) for k, v in _mapping(raw, "for").items()},
     )
     for name in THRESHOLDS:
         if name not in config.thresholds:
             raise ConfigError(f"thresholds.{name}: missing")
         config.seconds(name)
     for alert in ALERTS:
-        if alert.name not in config.for_:
+        value = config.for_.get(alert.name)
+        if value is None:
             raise ConfigError(f"for.{alert.name}: missing")
-        parse_duration(config.for_[alert.name], f"for.{alert.name}")
+        if isinstance(value, dict):
+            if alert.severity not in value:
+                raise ConfigError(f"for.{alert.name}.{alert.severity}: missing")
+            key = f"for.{alert.name}.{alert.severity}"
+        else:
+            key = f"for.{alert.name}"
+        parse_duration(config.for_duration(alert), key)
+    for name, value in config.for_.items():
+        raised_at = {alert.severity for alert in ALERTS if alert.name == name}
+        if isinstance(value, dict) and set(value) - raised_at:
+            extra = ", ".join(sorted(set(value) - raised_at))
+            raise ConfigError(f"for.{name}: {name} is not raised at severity {extra}")
     unknown = set(config.for_) - {alert.name for alert in ALERTS}
     if unknown:
         raise ConfigError(f"for: unknown alert(s) {', '.join(sorted(unknown))}")
     return config
+
+
+def _for_value(name: str, value: object) -> str | dict[str, str]:
+    """A duration, or (for an alert raised at several severities) one per severity."""
+    if not isinstance(value, dict):
+        return str(value)
+    if not value or not all(k in _SEVERITIES for k in value):
+        raise ConfigError(
+            f"for.{name}: expected a duration or a mapping of {', '.join(_SEVERITIES)} to one"
+        )
+    return {str(k): str(v) for k, v in value.items()}
 
 
 def _string(raw: dict[object, object], key: str) -> str:
@@ -275,6 +305,43 @@ def expr_rate_limited(c: Config) -> str:
     return _failing(c, "rate_limit", c.on("namespace", "registry"))
 
 
+def _rejected(c: Config) -> str:
+    # The probe's `registry` is the secret's registry key, as in imagepull_credential_*.
+    selector = c.sel('result=~"unauthorized|forbidden"')
+    return f"imagepull_registry_probe_result{selector}"
+
+
+def expr_credential_rejected(c: Config) -> str:
+    """Critical: pods reference the secret; the value is how many."""
+    return _fill(
+        "@rejected@\n* on (@on@) group_left ()\n(imagepull_secret_referencing_pods@sel@ > 0)",
+        rejected=_rejected(c),
+        on=c.on("namespace", "secret"),
+        sel=c.sel(),
+    )
+
+
+def expr_credential_rejected_unused(c: Config) -> str:
+    """Warning: no pod references the secret (yet); the next one to use it fails."""
+    return _fill(
+        "@rejected@\nunless on (@on@)\n(imagepull_secret_referencing_pods@sel@ > 0)",
+        rejected=_rejected(c),
+        on=c.on("namespace", "secret"),
+        sel=c.sel(),
+    )
+
+
+def expr_registry_probe_stale(c: Config) -> str:
+    return _fill(
+        "count by (@by@) (\n"
+        "  time() - imagepull_registry_probe_timestamp_seconds@sel@ > @after@\n"
+        ")",
+        by=c.on("registry"),
+        sel=c.sel(),
+        after=str(c.seconds("registry_probe_stale_after")),
+    )
+
+
 def expr_exporter_down(c: Config) -> str:
     # absent() keeps the selector's equality labels (job); a plain `absent(up == 1)` would not.
     by = ", ".join(label for label in c.target_labels if label != "instance")
@@ -343,6 +410,32 @@ ALERTS: tuple[Alert, ...] = (
         "The {{ $labels.kind }} credential for {{ $labels.registry }} in secret "
         "{{ $labels.namespace }}/{{ $labels.secret }} expires in "
         "{{ $value | humanizeDuration }}. Renew it and update the secret before then.",
+    ),
+    Alert(
+        "ImagePullCredentialRejected",
+        "imagepull-credentials",
+        "critical",
+        expr_credential_rejected,
+        "The registry rejects a credential that pods depend on.",
+        "The registry rejected the credential for {{ $labels.registry }} in secret "
+        "{{ $labels.namespace }}/{{ $labels.secret }} at the last registry probe "
+        "({{ $labels.result }}"
+        '{{ if eq $labels.result "forbidden" }}: the login works but may not pull the '
+        "repository pods run{{ else }}: the password or token was changed, revoked or has "
+        "expired{{ end }}) and {{ $value }} pod(s) in {{ $labels.namespace }} reference it. "
+        "Running containers keep running; their next pull of a private image from "
+        "{{ $labels.registry }} (rollout, reschedule, new node) will fail.",
+    ),
+    Alert(
+        "ImagePullCredentialRejected",
+        "imagepull-credentials",
+        "warning",
+        expr_credential_rejected_unused,
+        "The registry rejects a pull credential that no pod uses yet.",
+        "The registry has rejected the credential for {{ $labels.registry }} in secret "
+        "{{ $labels.namespace }}/{{ $labels.secret }} ({{ $labels.result }}) for @for@. "
+        "No pod references the secret now: the first one that does will fail to pull. "
+        "Renew the credential, or delete the secret if nothing will use it.",
     ),
     Alert(
         "ImagePullSecretNotRotated",
@@ -438,6 +531,19 @@ ALERTS: tuple[Alert, ...] = (
         "been failing for @for@: metrics derived from {{ $labels.resource }} are stale and "
         "alerts on them may not fire. Check the exporter's logs and its RBAC.",
     ),
+    Alert(
+        "ImagePullRegistryProbeStale",
+        "imagepull-exporter",
+        "warning",
+        expr_registry_probe_stale,
+        "The registry probe has not checked some pull credentials for @stale@.",
+        "{{ $value }} pull secret(s) holding a credential for {{ $labels.registry }} were "
+        "last probed by {{ $labels.instance }} more than @stale@ ago, several probe rounds "
+        "late: ImagePullCredentialRejected cannot see a "
+        "revoked credential for {{ $labels.registry }} until the probe runs again. The "
+        "registry may be rate limiting the probe, or its secret cannot be read; check the "
+        "exporter's `registry probe` log lines.",
+    ),
 )
 
 
@@ -450,13 +556,14 @@ def _alert_rule(c: Config, alert: Alert) -> dict[str, object]:
         "max_age": c.thresholds["secret_rotation_max_age"],
         "window": c.thresholds["failure_window"],
         "after": c.thresholds["backoff_stuck_after"],
+        "stale": c.thresholds["registry_probe_stale_after"],
         "job": c.job_selector,
-        "for": c.for_[alert.name],
+        "for": c.for_duration(alert),
     }
     return {
         "alert": alert.name,
         "expr": alert.expr(c) + "\n",
-        "for": c.for_[alert.name],
+        "for": c.for_duration(alert),
         "labels": {"severity": alert.severity},
         "annotations": {
             "summary": _fill(alert.summary, **words),

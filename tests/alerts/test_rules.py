@@ -83,8 +83,24 @@ def test_all_declared_alerts_are_in_the_rules_file() -> None:
 def test_only_credentials_pods_depend_on_may_page() -> None:
     for rule in load_alert_rules():
         expr = str(rule["expr"])
-        if "credential_expiry" in expr and rule["labels"] == {"severity": "critical"}:
+        about_a_credential = "credential_expiry" in expr or "registry_probe_result" in expr
+        if about_a_credential and rule["labels"] == {"severity": "critical"}:
             assert "imagepull_secret_referencing_pods" in expr, rule["alert"]
+
+
+def test_a_rejected_credential_pages_only_when_pods_use_it_and_waits_longer_otherwise() -> None:
+    rejected = {
+        str(rule["labels"]["severity"]): rule  # type: ignore[index]
+        for rule in load_alert_rules()
+        if rule["alert"] == "ImagePullCredentialRejected"
+    }
+    assert set(rejected) == {"critical", "warning"}
+    config = load_config(REPO / "alerts" / "config.yaml")
+    critical, warning = rejected["critical"], rejected["warning"]
+    assert parse_duration(str(warning["for"]), "w") > parse_duration(str(critical["for"]), "c")
+    assert critical["for"] == config.for_["ImagePullCredentialRejected"]["critical"]  # type: ignore[index]
+    assert "group_left" in str(critical["expr"])
+    assert "unless on" in str(warning["expr"])
 
 
 def test_a_custom_config_renders_valid_rules(tmp_path: Path, promtool: Path) -> None:
@@ -122,6 +138,20 @@ def test_a_custom_config_renders_valid_rules(tmp_path: Path, promtool: Path) -> 
         ({"thresholds": {"short_lived_left_fraction": 2}}, "short_lived_left_fraction"),
         ({"for": {"ImagePullNoSuchAlert": "5m"}}, "unknown alert(s) ImagePullNoSuchAlert"),
         ({"target_labels": ["cluster", "not a label"]}, "target_labels"),
+        (
+            {"for": {"ImagePullCredentialRejected": {"critical": "5m"}}},
+            "for.ImagePullCredentialRejected.warning: missing",
+        ),
+        (
+            {
+                "for": {
+                    "ImagePullCredentialRejected": {"critical": "5m", "warning": "1h", "info": "9m"}
+                }
+            },
+            "ImagePullCredentialRejected is not raised at severity info",
+        ),
+        ({"for": {"ImagePullCredentialRejected": {"page": "5m"}}}, "expected a duration or"),
+        ({"thresholds": {"registry_probe_stale_after": "3 rounds"}}, "is not a duration"),
     ],
 )
 def test_a_bad_config_is_one_clear_error(
