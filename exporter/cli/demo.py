@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import signal
 import sys
 import tempfile
@@ -12,6 +13,13 @@ import time
 from pathlib import Path
 
 from exporter.cli.demo_monitoring import MonitoringError, MonitoringStack, start_monitoring
+from exporter.cli.demo_registry import (
+    ACCEPTED_SECRET,
+    NAMESPACE,
+    REVOKED_SECRET,
+    DemoRegistry,
+    reports_objects,
+)
 from exporter.errors import SettingsError
 from exporter.kube.config import load_api_config
 from exporter.logs import configure_logging
@@ -21,6 +29,9 @@ from exporter.simulator import Simulator
 
 NAME = "demo"
 KUBELET_RETRY_SECONDS = 10.0
+# The demo registry is local and cheap to ask: probe it often so a revoked login shows fast.
+REGISTRY_PROBE_INTERVAL = 10.0
+REGISTRY_PROBE_TIMEOUT = 5.0
 HELP = "run the exporter against a simulated cluster replaying a classic pull-secret outage"
 
 
@@ -50,6 +61,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "('shipped' keeps the rules' own) (default: 30s)",
     )
     add("--no-monitoring", action="store_true", help="do not start Prometheus/Alertmanager")
+    add(
+        "--no-registry",
+        action="store_true",
+        help="do not start the demo registry (namespace reports, one revoked credential) "
+        "nor the exporter's --registry-probe",
+    )
     add("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
 
 
@@ -71,9 +88,26 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _with_probe(settings: Settings, registry: DemoRegistry) -> Settings:
+    """Probe the demo registry only (plain HTTP); never the scenario's real registries."""
+    return dataclasses.replace(
+        settings,
+        registry_probe=True,
+        registry_probe_interval=REGISTRY_PROBE_INTERVAL,
+        registry_probe_timeout=REGISTRY_PROBE_TIMEOUT,
+        registry_probe_allow=(registry.host,),
+        registry_probe_insecure_registries=(registry.host,),
+    )
+
+
 async def _demo(settings: Settings, args: argparse.Namespace) -> None:
     simulator = Simulator(bookmark_interval=30.0)
     simulator.load_scenario(args.scenario)
+    registry = None if args.no_registry else DemoRegistry.with_random_passwords()
+    if registry is not None:
+        await registry.start()
+        simulator.apply_objects(reports_objects(registry))
+        settings = _with_probe(settings, registry)
     await simulator.start()
     with tempfile.TemporaryDirectory(prefix="imagepull-demo-") as tmp:
         kubeconfig = Path(tmp) / "kubeconfig"
@@ -85,6 +119,8 @@ async def _demo(settings: Settings, args: argparse.Namespace) -> None:
             url = await exporter.start()
             metrics_url = f"{url}{settings.telemetry_path}"
             print(f"simulated cluster: {simulator.url} (scenario {args.scenario})")
+            if registry is not None:
+                _announce_registry(registry)
             print(f"metrics: {metrics_url}")
             print(f"try: curl -s {metrics_url} | grep '^imagepull_'")
             tasks.append(asyncio.create_task(_keep_failing(simulator)))
@@ -108,6 +144,20 @@ async def _demo(settings: Settings, args: argparse.Namespace) -> None:
                 await stack.stop()
             await exporter.stop()
             await simulator.stop()
+            if registry is not None:
+                await registry.stop()
+
+
+def _announce_registry(registry: DemoRegistry) -> None:
+    print(
+        f"demo registry: http://{registry.host} (namespace {NAMESPACE}: the password in "
+        f"secret {REVOKED_SECRET} was changed at the registry, {ACCEPTED_SECRET} still works)"
+    )
+    print(
+        f"registry probe: every {REGISTRY_PROBE_INTERVAL:.0f}s; "
+        f"{NAMESPACE}/{REVOKED_SECRET} shows as imagepull_registry_probe_result"
+        '{result="unauthorized"} and pages ImagePullCredentialRejected while its pods still run'
+    )
 
 
 def _announce(stack: MonitoringStack | None) -> None:
