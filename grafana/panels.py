@@ -22,6 +22,9 @@ DAY = 86400.0
 EXPIRY = f"min without (source) (imagepull_credential_expiry_timestamp_seconds{{{S}}})"
 SHORT_LIVED = f"({EXPIRY} - imagepull_credential_issued_timestamp_seconds{{{S}}}) <= {DAY:.0f}"
 REFERENCED = f"on ({ON}, namespace, secret) (imagepull_secret_referencing_pods{{{S}}} > 0)"
+REJECTED = 'result=~"unauthorized|forbidden"'
+UNCLEAR = 'result!~"ok|unauthorized|forbidden"'
+ACCEPTED = 'result="ok"'
 
 OK_IF_ZERO: Steps = (("green", None), ("red", 1))
 WARN_IF_ANY: Steps = (("green", None), ("yellow", 1))
@@ -71,6 +74,12 @@ class Dashboard:
 
 def _one(expr: str, legend: str = "") -> tuple[Target, ...]:
     return (Target(expr, legend),)
+
+
+def _probe_result(matcher: str) -> str:
+    """The probe's results; its `registry` is the secret's registry key, as in
+    imagepull_credential_*, so the two join on namespace, secret and registry."""
+    return f"imagepull_registry_probe_result{{{S}, {matcher}}}"
 
 
 CREDENTIALS = Dashboard(
@@ -250,6 +259,74 @@ CREDENTIALS = Dashboard(
                 width=24,
                 height=8,
                 value_column="Pods",
+            ),
+        ),
+        (
+            Panel(
+                "stat",
+                "Rejected credentials in use",
+                "Credentials the registry rejected at the last registry probe (unauthorized "
+                "or forbidden) that pods reference: their next pull fails. Above 0 pages "
+                "(ImagePullCredentialRejected). Empty without --registry-probe.",
+                _one(f"count({_probe_result(REJECTED)} and {REFERENCED}) or vector(0)"),
+                width=4,
+                height=8,
+                thresholds=OK_IF_ZERO,
+                decimals=0,
+            ),
+            Panel(
+                "table",
+                "Registry probe results",
+                "The last registry probe of each credential (namespace, secret, registry "
+                "key) and its result: rejected (unauthorized, forbidden) first, then "
+                "unclear (not_found, rate_limited, network, tls, error: the registry gave no "
+                "verdict on the login), then accepted (ok). Needs --registry-probe.",
+                _one(
+                    f"2 * {_probe_result(REJECTED)}\n"
+                    f"or {_probe_result(UNCLEAR)}\n"
+                    f"or 0 * {_probe_result(ACCEPTED)}"
+                ),
+                width=10,
+                height=8,
+                thresholds=(("green", None), ("orange", 1), ("red", 2)),
+                value_texts=(
+                    (0, "accepted", "green"),
+                    (1, "unclear", "orange"),
+                    (2, "rejected", "red"),
+                ),
+                value_column="Verdict",
+            ),
+            Panel(
+                "bargauge",
+                "Time since the last probe",
+                "Age of each credential's last registry probe, oldest first. It grows past "
+                "--registry-probe-interval (15m by default) while a registry rate limits the "
+                "probe or the secret cannot be read; red after 45m "
+                "(ImagePullRegistryProbeStale).",
+                _one(
+                    f"sort_desc(time() - imagepull_registry_probe_timestamp_seconds{{{S}}})",
+                    "{{namespace}}/{{secret}} {{registry}}",
+                ),
+                width=5,
+                height=8,
+                unit="s",
+                thresholds=(("green", None), ("yellow", 1800), ("red", 2700)),
+            ),
+            Panel(
+                "bargauge",
+                "Probe duration by registry (p90, time range)",
+                "90th percentile of the registry probe's handshake time per registry host "
+                "over the time range. Close to --registry-probe-timeout (10s by default) "
+                "means probes are about to time out as network errors.",
+                _one(
+                    "histogram_quantile(0.9, sum by (registry, le) (increase("
+                    f"imagepull_registry_probe_duration_seconds_bucket{{{E}}}[$__range])))",
+                    "{{registry}}",
+                ),
+                width=5,
+                height=8,
+                unit="s",
+                thresholds=(("green", None), ("yellow", 2), ("red", 8)),
             ),
         ),
     ),

@@ -19,6 +19,7 @@ IDS = [str(d["uid"]) for d in DASHBOARDS]
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 METRIC = re.compile(r"\b(imagepull_[a-z0-9_]+)\b")
 PANEL_KINDS = {"stat", "timeseries", "table", "bargauge"}
+HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
 
 
 def _panels(dashboard: dict[str, object]) -> list[dict[str, object]]:
@@ -139,8 +140,30 @@ def test_every_query_is_valid_promql(tmp_path: Path, promtool: Path) -> None:
     assert f"SUCCESS: {len(rules)} rules found" in result.stdout
 
 
+def _family(name: str, types: dict[str, str]) -> str:
+    """The declared metric a series belongs to: a histogram's ``_bucket``, ``_sum`` and
+    ``_count`` series belong to the histogram."""
+    for suffix in HISTOGRAM_SUFFIXES:
+        base = name.removesuffix(suffix)
+        if base != name and types.get(base) == "histogram":
+            return base
+    return name
+
+
 def test_every_metric_in_the_dashboards_is_in_the_catalog() -> None:
-    catalog = {spec.name for spec in declared_metrics()}
+    types = {spec.name: spec.type for spec in declared_metrics()}
     used = {(str(q), name) for q in panel_queries() for name in METRIC.findall(q.expr)}
     assert used
-    assert sorted(f"{panel}: {name}" for panel, name in used if name not in catalog) == []
+    missing = [f"{panel}: {name}" for panel, name in used if _family(name, types) not in types]
+    assert sorted(missing) == []
+
+
+def test_a_histogram_is_read_through_its_series_not_its_bare_name() -> None:
+    types = {spec.name: spec.type for spec in declared_metrics()}
+    assert _family("imagepull_registry_probe_duration_seconds_bucket", types) == (
+        "imagepull_registry_probe_duration_seconds"
+    )
+    assert _family("imagepull_secret_info_count", types) == "imagepull_secret_info_count"
+    for query in panel_queries():
+        for name in METRIC.findall(query.expr):
+            assert types.get(name) != "histogram", f"{query}: {name} has no series of that name"
