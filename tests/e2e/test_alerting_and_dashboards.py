@@ -67,6 +67,35 @@ def test_auth_failures_page_with_their_runbook(stack: Stack) -> None:
     assert "payments-api-7d9f8b6c5d-m8j3n" in annotations["description"]
 
 
+def test_credential_the_demo_registry_rejects_pages_with_its_runbook(stack: Stack) -> None:
+    # the demo's reports/api-pull holds a password its registry no longer accepts; its pods
+    # still run, so only the registry probe can tell
+    alert = eventually(
+        lambda: _received(
+            stack,
+            "ImagePullCredentialRejected",
+            namespace="reports",
+            secret="api-pull",
+            result="unauthorized",
+        ),
+        "ImagePullCredentialRejected at the webhook",
+    )
+    assert alert["status"] == "firing"
+    labels = alert["labels"]
+    assert isinstance(labels, dict)
+    assert labels["severity"] == "critical"
+    assert labels["registry"].startswith("127.0.0.1:")
+    annotations = alert["annotations"]
+    assert isinstance(annotations, dict)
+    assert annotations["runbook_url"] == f"{RUNBOOKS}#imagepullcredentialrejected"
+    assert "2 pod(s) in reports reference it" in annotations["description"]
+    # the credential the registry accepts raises nothing
+    assert (
+        stack.query('ALERTS{alertname="ImagePullCredentialRejected", secret="worker-pull"}') == []
+    )
+    assert _received(stack, "ImagePullCredentialRejected", secret="worker-pull") is None
+
+
 def test_healthy_platform_namespace_raises_nothing(stack: Stack) -> None:
     # by now (the two pages above arrived) every rule has been evaluated on the demo's data
     eventually(lambda: _received(stack, "ImagePullCredentialExpired"), "a first page")
@@ -77,8 +106,14 @@ def test_healthy_platform_namespace_raises_nothing(stack: Stack) -> None:
 
 
 def _has_data(stack: Stack, query: PanelQuery, instant: bool) -> bool:
+    """At least one number: a histogram quantile over no observations is NaN, not data."""
     result = stack.query(query.promql) if instant else stack.query_range(query.promql)
-    return bool(result)
+    samples: list[object] = []
+    for series in result:
+        points = [series["value"]] if "value" in series else series["values"]
+        assert isinstance(points, list)
+        samples += [point[1] for point in points]
+    return any(value not in ("NaN", "+Inf", "-Inf") for value in samples)
 
 
 def test_every_dashboard_panel_query_returns_data(stack: Stack) -> None:
