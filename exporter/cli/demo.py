@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import os
 import signal
 import sys
 import tempfile
@@ -90,6 +91,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _with_probe(settings: Settings, registry: DemoRegistry) -> Settings:
     """Probe the demo registry only (plain HTTP); never the scenario's real registries."""
+    # The probe honours HTTPS_PROXY/HTTP_PROXY; a proxy cannot reach our 127.0.0.1.
+    for name in ("NO_PROXY", "no_proxy"):
+        os.environ[name] = ",".join(filter(None, (os.environ.get(name), "127.0.0.1")))
     return dataclasses.replace(
         settings,
         registry_probe=True,

@@ -25,6 +25,8 @@ T = TypeVar("T")
 STARTUP_TIMEOUT = 20.0
 # The first probe round runs once the exporter has listed the cluster; then every 10 s.
 PROBE_TIMEOUT = 15.0
+# A user's proxy settings must not hide the demo registry on 127.0.0.1 from the probe.
+DEAD_PROXY = {name: "http://127.0.0.1:9" for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy")}
 
 
 def _eventually(probe: Callable[[], T | None], what: str, timeout: float) -> T:
@@ -38,8 +40,12 @@ def _eventually(probe: Callable[[], T | None], what: str, timeout: float) -> T:
         time.sleep(0.1)
 
 
+# Everything the tests fetch is on 127.0.0.1: never through an HTTP(S)_PROXY.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
 def _get(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=5) as response:
+    with _OPENER.open(url, timeout=5) as response:
         return str(response.read().decode())
 
 
@@ -51,7 +57,7 @@ class Demo:
                 [sys.executable, "-m", "exporter", "demo", "--web.listen-address", "127.0.0.1:0",
                  "--duration", "90", "--no-monitoring", "--log-level", "debug", *flags],
                 stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                env={**os.environ, DISABLE_ENV: "off"},
+                env={**os.environ, DISABLE_ENV: "off", **DEAD_PROXY},
             )  # fmt: skip
         self.lines = _eventually(self._started, "the demo's URLs", STARTUP_TIMEOUT)
         self.metrics_url = self._printed("metrics: ").split()[0]
