@@ -310,27 +310,29 @@ def event(pod_obj: Obj, n: int) -> Obj:
 
 
 def generate(pods: int, secrets: int, failing_fraction: float, seed: int = 1) -> Iterator[Obj]:
-    """Namespaces' objects in creation order: service accounts, secrets, pods, events."""
+    """Namespaces' objects in creation order: service accounts, secrets, pods, events.
+
+    Exactly ``secrets`` pull secrets, spread as evenly as the namespaces allow; pods and
+    service accounts reference only secrets of their own namespace."""
     rng = random.Random(seed)
     namespaces = max(1, -(-pods // PODS_PER_NAMESPACE))
-    secrets_per_ns = max(1, secrets // namespaces) if secrets else 0
     made_secrets = 0
     for ns_index in range(namespaces):
         namespace = f"team-{ns_index:04d}"
+        in_namespace = secrets // namespaces + (ns_index < secrets % namespaces)
         yield {
             "apiVersion": "v1",
             "kind": "ServiceAccount",
             "metadata": {"name": "app", "namespace": namespace},
-            "imagePullSecrets": [{"name": "pull-0"}] if secrets_per_ns else [],
+            "imagePullSecrets": [{"name": "pull-0"}] if in_namespace else [],
         }
-        for s in range(secrets_per_ns):
-            if made_secrets < secrets:
-                yield secret(namespace, s, made_secrets)
-                made_secrets += 1
+        for s in range(in_namespace):
+            yield secret(namespace, s, made_secrets)
+            made_secrets += 1
         first = ns_index * PODS_PER_NAMESPACE
         for index in range(first, min(first + PODS_PER_NAMESPACE, pods)):
             failing = rng.random() < failing_fraction
-            obj = pod(namespace, index, secrets_per_ns, failing, rng)
+            obj = pod(namespace, index, in_namespace, failing, rng)
             yield obj
             if failing:
                 yield event(obj, index)

@@ -41,6 +41,7 @@ BURST_MAX = 20_000
 STARTUP_RUNS = 3
 SETTLE_SAMPLE_SECONDS = 0.25
 SETTLE_CPU_SECONDS = 0.01
+QUIET_SAMPLES = 4
 Result = dict[str, Any]
 
 
@@ -147,16 +148,30 @@ async def measure_startup(workdir: Path, session: aiohttp.ClientSession) -> Resu
 
 
 async def settle(pid: int, within: float) -> float:
-    """Wait until a process uses no CPU for two samples; returns the CPU it used."""
+    """Wait until a process used no CPU for :data:`QUIET_SAMPLES` samples in a row;
+    returns the CPU it used meanwhile."""
     start = previous = children.cpu_seconds(pid)
     quiet = 0
     deadline = time.monotonic() + within
-    while quiet < 2 and time.monotonic() < deadline:
+    while quiet < QUIET_SAMPLES and time.monotonic() < deadline:
         await asyncio.sleep(SETTLE_SAMPLE_SECONDS)
         now = children.cpu_seconds(pid)
         quiet = quiet + 1 if now - previous <= SETTLE_CPU_SECONDS else 0
         previous = now
     return previous - start
+
+
+async def delivered(session: aiohttp.ClientSession, sim_url: str, within: float) -> None:
+    """Wait until the simulator has handed every watch event to the kernel: from then on
+    the exporter has the rest in its socket and is busy until it has applied it."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        async with session.get(sim_url + "/bench/stats") as response:
+            stats = await response.json()
+        if not stats["queued_lines"] and not stats["unsent_bytes"]:
+            return
+        await asyncio.sleep(SETTLE_SAMPLE_SECONDS)
+    raise BenchError(f"the simulator's watch streams did not drain within {within:.0f}s")
 
 
 async def measure_watch(
@@ -177,7 +192,11 @@ async def measure_watch(
                     burst = await response.json()
                 bursts.append(burst)
                 log(f"burst of {burst['events']} pod updates written in {burst['seconds']:.1f}s")
-                exporter_cpu.append(await settle(exporter_pid, 120))
+                # the exporter applies the burst too: replays start once it is done
+                cpu_before = children.cpu_seconds(exporter_pid)
+                await delivered(session, sim_url, 300)
+                await settle(exporter_pid, 300)
+                exporter_cpu.append(children.cpu_seconds(exporter_pid) - cpu_before)
                 before, after = burst["before"], burst["after"]
                 # the floor client holds no state: keep the replica's records out of its GC
                 gc.collect()

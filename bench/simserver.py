@@ -10,7 +10,8 @@ the load, serves plain HTTP without a token, writes the kubeconfig, then prints 
 - ``POST /bench/burst?n=N``: N pod status updates (container ``c0`` of N pods toggles
   between running and ImagePullBackOff), as the kubelet writes them; answers
   ``{"before": rv, "after": rv, "events": N, "seconds": s}``.
-- ``GET /bench/stats``: object counts, resourceVersion, RSS of this process.
+- ``GET /bench/stats``: object counts, open watches, watch lines queued and bytes not yet
+  taken by the kernel (both 0: every event has left), resourceVersion, RSS.
 """
 
 from __future__ import annotations
@@ -39,7 +40,30 @@ KUBELET = "kubelet"
 
 
 class BenchSimulator(Simulator):
-    """The simulator plus the ``/bench/...`` routes."""
+    """The simulator plus the ``/bench/...`` routes, and the transports of open watches
+    (so ``/bench/stats`` can tell when every event has left this process)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.watch_transports: set[asyncio.BaseTransport] = set()
+
+    async def _handle_api(self, request: web.Request) -> web.StreamResponse:
+        transport = request.transport
+        if request.query.get("watch") not in ("1", "true") or transport is None:
+            return await super()._handle_api(request)
+        self.watch_transports.add(transport)
+        try:
+            return await super()._handle_api(request)
+        finally:
+            self.watch_transports.discard(transport)
+
+    def unsent_bytes(self) -> int:
+        """Bytes written to watch streams that the kernel has not taken yet."""
+        return sum(
+            t.get_write_buffer_size()
+            for t in self.watch_transports
+            if isinstance(t, asyncio.WriteTransport) and not t.is_closing()
+        )
 
     def make_app(self) -> web.Application:
         app = super().make_app()
@@ -104,9 +128,18 @@ def burst(sim: Simulator, count: int) -> int:
     return written
 
 
-def stats(sim: Simulator) -> JSONObject:
-    counts = {plural: len(t.objects) for plural, t in sim.cluster.tables.items()}
-    return {"objects": counts, "resourceVersion": str(sim.cluster.rv), **memory()}
+def stats(sim: BenchSimulator) -> JSONObject:
+    """Object counts, open watches with the lines and bytes not yet sent to them,
+    resourceVersion, RSS."""
+    tables = sim.cluster.tables
+    return {
+        "objects": {plural: len(t.objects) for plural, t in tables.items()},
+        "watches": {plural: len(t.watches) for plural, t in tables.items()},
+        "queued_lines": sum(w.queue.qsize() for t in tables.values() for w in t.watches),
+        "unsent_bytes": sim.unsent_bytes(),
+        "resourceVersion": str(sim.cluster.rv),
+        **memory(),
+    }
 
 
 def memory() -> dict[str, int]:
