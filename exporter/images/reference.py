@@ -21,8 +21,11 @@ _LEGACY_HUB_HOSTS = frozenset({"index.docker.io", "registry-1.docker.io"})
 _DIGEST = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$")
 _TAG = re.compile(r"^[\w][\w.-]{0,127}$")
 _COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
+# One DNS label; the host is labels joined by single dots. (A "(label.?)+" form backtracks
+# exponentially on a long run of label characters: found by fuzzing, it froze the loop.)
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 _HOST = re.compile(
-    r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.?)+(?::[0-9]+)?$"  # name[:port]
+    rf"^{_LABEL}(?:\.{_LABEL})*\.?(?::[0-9]+)?$"  # name[:port]
     r"|^\[[0-9a-fA-F:]+\](?::[0-9]+)?$"  # [ipv6][:port]
 )
 MAX_REFERENCE_LENGTH = 4096

@@ -138,6 +138,8 @@ class KubeClient:
                     raise await _api_error(response)
                 async for line in _lines(response.content):
                     yield _decode_event(line)
+                    # An idle watch must not keep the last object (a secret's data) alive.
+                    del line
         except TimeoutError:
             raise StreamError("stalled", f"no data for {inactivity_timeout:g}s") from None
         except aiohttp.ClientPayloadError as exc:
@@ -151,6 +153,7 @@ async def _lines(content: aiohttp.StreamReader) -> AsyncIterator[bytes]:
     buffer = bytearray()
     async for chunk in content.iter_any():
         buffer += chunk
+        del chunk  # see watch(): nothing raw outlives its event
         start = 0
         while (end := buffer.find(b"\n", start)) >= 0:
             if end > start:

@@ -206,6 +206,7 @@ class Reflector:
             resource_version = _resource_version(event.object) or resource_version
             self._resume_at = resource_version
             self._healthy()
+            del event  # a quiet watch must not hold the last raw object (secret data)
         if not delivered and time.monotonic() - started < 1.0:
             # A server that ends every watch at once must not turn this into a busy loop.
             await asyncio.sleep(self._next_backoff())

@@ -18,8 +18,6 @@ import types
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from exporter.kube.config import load_api_config
 from exporter.service import Exporter
 from exporter.settings import Settings
@@ -119,13 +117,6 @@ def find_in_memory(canaries: Canaries) -> list[str]:
     return sorted({f"{what} in {_holders(container, ignore)}" for what, container in hits})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the last watch line/event stays referenced while a stream is idle: "
-    "exporter/kube/client.py (watch: `del line` after the yield; _lines: `del chunk` after "
-    "`buffer += chunk`) and exporter/kube/reflector.py (_watch: `del event` at the end of "
-    "the loop body); see docs/security.md#secret-hygiene",
-)
 async def test_raw_secret_data_is_not_kept_after_parsing(tmp_path: Path) -> None:
     canaries = Canaries()
     sim = start_simulator(canaries.write_scenario(tmp_path / "scenario.yaml"), tmp_path,
