@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 
 from exporter.metrics.catalog import MetricSpec, Sample
@@ -31,7 +32,10 @@ def _objects(view: ClusterView) -> Iterator[Sample]:
 
 
 def _series_dropped(view: ClusterView) -> Iterator[Sample]:
-    for metric, count in sorted(view.series_dropped.items()):
+    dropped = Counter(view.series_dropped)
+    if view.state.failures.folded:
+        dropped["imagepull_failures_total"] += view.state.failures.folded
+    for metric, count in sorted(dropped.items()):
         yield (metric,), float(count)
 
 
@@ -73,7 +77,8 @@ METRICS = (
     MetricSpec(
         "imagepull_exporter_series_dropped_total",
         "counter",
-        "Series left out because a per-metric cap was reached, summed over renders.",
+        "Series left out because a per-metric cap was reached, summed over renders "
+        "(for imagepull_failures_total: failures counted under registry=other).",
         ("metric",),
         _series_dropped,
     ),

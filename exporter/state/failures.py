@@ -18,14 +18,25 @@ from exporter.state.store import Phase
 
 FailureKey = tuple[str, str, str, str]
 """(namespace, registry, event reason, cause)."""
+OTHER_REGISTRY = "other"
+MAX_REGISTRIES_PER_NAMESPACE = 64
 
 
 class FailureCounter:
-    """A listener for the events store; ``totals`` only ever grows."""
+    """A listener for the events store; ``totals`` only ever grows.
 
-    def __init__(self) -> None:
+    The registry comes from the text of Event messages, which anyone who can create an
+    Event writes: past :data:`MAX_REGISTRIES_PER_NAMESPACE` distinct registries in one
+    namespace, further ones count under ``registry="other"`` (a counter's series never go
+    away) and ``folded`` says how many failures were counted that way.
+    """
+
+    def __init__(self, max_registries_per_namespace: int = MAX_REGISTRIES_PER_NAMESPACE) -> None:
         self.totals: Counter[FailureKey] = Counter()
         self.version = 0
+        self.folded = 0
+        self._max_registries = max_registries_per_namespace
+        self._registries: dict[str, set[str]] = {}
 
     def __call__(self, old: EventRecord | None, new: EventRecord | None, phase: Phase) -> None:
         if new is None:
@@ -35,5 +46,16 @@ class FailureCounter:
         else:
             grown = max(new.count - old.count, 0)
         if grown:
-            self.totals[(new.namespace, new.registry, new.reason, new.cause)] += grown
+            registry = self._bounded_registry(new.namespace, new.registry, grown)
+            self.totals[(new.namespace, registry, new.reason, new.cause)] += grown
             self.version += 1
+
+    def _bounded_registry(self, namespace: str, registry: str, grown: int) -> str:
+        known = self._registries.setdefault(namespace, set())
+        if registry in known:
+            return registry
+        if len(known) < self._max_registries:
+            known.add(registry)
+            return registry
+        self.folded += grown
+        return OTHER_REGISTRY

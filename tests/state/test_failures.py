@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from exporter.state.cluster import ClusterState
+from exporter.state.failures import FailureCounter
 
 MESSAGE = (
     'Failed to pull image "nginx:1.27": toomanyrequests: You have reached your pull rate limit'
@@ -59,3 +60,16 @@ def test_deleted_and_reset_events_never_decrease_the_counter() -> None:
     sink.upsert(event("a", 2))
     sink.delete(event("a", 2))
     assert state.failures.totals[KEY] == 5
+
+
+def test_registries_from_event_text_are_bounded_per_namespace() -> None:
+    state = ClusterState(failures=FailureCounter(max_registries_per_namespace=2))
+    sink = state.events.partition()
+    for n in range(4):
+        raw = event(f"r{n}", 3)
+        raw["message"] = f'Failed to pull image "registry-{n}.example/app:1": 401 Unauthorized'
+        sink.upsert(raw)
+    registries = sorted({key[1] for key in state.failures.totals})
+    assert registries == ["other", "registry-0.example", "registry-1.example"]
+    assert state.failures.totals[("web", "other", "Failed", "auth")] == 6
+    assert state.failures.folded == 6
