@@ -11,6 +11,7 @@ import hmac
 import os
 import time
 from collections.abc import Callable, Hashable, Iterable
+from functools import lru_cache
 from typing import cast
 
 from exporter.credentials import parse_pull_secret
@@ -37,6 +38,9 @@ from exporter.state.timestamps import parse_rfc3339
 Clock = Callable[[], float]
 MAX_NAME = 253  # DNS subdomain names; anything longer is not a real object name
 MAX_MESSAGE = 4096
+# Real pods have a handful of containers; a hostile one with thousands must not hold the
+# event loop (the API's object size limit allows ~10k): the rest are not looked at.
+MAX_CONTAINERS = 256
 MAX_EVENT_COUNT = 2**31 - 1  # Event.count is an int32; JSON may bring 4300 digits
 UNKNOWN_REGISTRY = interning.UNKNOWN_REGISTRY
 _DIGEST_KEY = os.urandom(32)  # per process: the digest reveals nothing across restarts
@@ -44,6 +48,13 @@ _DIGEST_KEY = os.urandom(32)  # per process: the digest reveals nothing across r
 
 def _str(value: object, limit: int = MAX_NAME) -> str:
     return value[:limit] if isinstance(value, str) else ""
+
+
+@lru_cache(maxsize=1024)
+def _waiting_cause(message: str, reason: str) -> str:
+    """The pull cause of a waiting message: replicas of one deployment repeat the same
+    message, so each is classified once."""
+    return classify(message, reason=reason).cause.value
 
 
 def _dict(value: object) -> dict[str, object]:
@@ -88,7 +99,7 @@ def make_pod_reducer(
         containers: list[ContainerRecord] = []
         for kind, spec_key, status_key in _CONTAINER_FIELDS:
             statuses = {_str(s.get("name")): s for s in _dicts(status.get(status_key))}
-            for c in _dicts(spec.get(spec_key)):
+            for c in _dicts(spec.get(spec_key))[:MAX_CONTAINERS]:
                 name = _str(c.get("name"))
                 waiting = _waiting(statuses.get(name))
                 before = previous.get((kind, name))
@@ -106,7 +117,7 @@ def make_pod_reducer(
                 image = interning.text(_str(c.get("image"), MAX_MESSAGE))
                 cause = None
                 if waiting is not None and waiting[0] in PULL_WAITING_REASONS:
-                    cause = classify(waiting[1], reason=waiting[0]).cause.value
+                    cause = _waiting_cause(waiting[1], waiting[0])
                 containers.append(
                     interning.record(
                         ContainerRecord(
