@@ -10,8 +10,8 @@ import hashlib
 import hmac
 import os
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
-from functools import lru_cache
 from typing import cast
 
 from exporter.credentials import parse_pull_secret
@@ -50,11 +50,23 @@ def _str(value: object, limit: int = MAX_NAME) -> str:
     return value[:limit] if isinstance(value, str) else ""
 
 
-@lru_cache(maxsize=1024)
+_CAUSES: OrderedDict[bytes, str] = OrderedDict()
+_CAUSES_KEPT = 1024
+
+
 def _waiting_cause(message: str, reason: str) -> str:
     """The pull cause of a waiting message: replicas of one deployment repeat the same
-    message, so each is classified once."""
-    return classify(message, reason=reason).cause.value
+    message, so each is classified once. Keyed by a digest, not the text: messages are
+    cluster data that must not be kept beyond the record."""
+    key = hashlib.blake2b(f"{reason}\0{message}".encode(errors="replace"), digest_size=16)
+    digest = key.digest()
+    cause = _CAUSES.get(digest)
+    if cause is None:
+        cause = classify(message, reason=reason).cause.value
+        _CAUSES[digest] = cause
+        if len(_CAUSES) > _CAUSES_KEPT:
+            _CAUSES.popitem(last=False)
+    return cause
 
 
 def _dict(value: object) -> dict[str, object]:
