@@ -37,7 +37,7 @@ def test_every_target_has_seeds() -> None:
     assert {target for target, _ in _seeds()} == set(TARGETS)
 
 
-@pytest.mark.parametrize(("target", "seed"), _seeds(), ids=lambda v: getattr(v, "name", v))
+@pytest.mark.parametrize(("target", "seed"), list(_seeds()), ids=lambda v: getattr(v, "name", v))
 def test_seed(target: str, seed: Path, targets: dict[str, Callable[[bytes], None]]) -> None:
     targets[target](seed.read_bytes())
 
