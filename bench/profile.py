@@ -1,8 +1,11 @@
-"""Where the time goes: py-spy profiles of the simulator's load or the exporter's sync.
+"""Where the time goes: py-spy profiles of the simulator's load, the exporter's sync, its
+first scrape, or the watch path replaying a burst.
 
     pip install py-spy
-    python bench/profile.py load --pods 150000 --secrets 10000   # simulator generate+apply
-    python bench/profile.py sync --pods 150000 --secrets 10000   # exporter spawn -> /readyz
+    python bench/profile.py load --pods 150000 --secrets 10000    # simulator generate+apply
+    python bench/profile.py sync --pods 150000 --secrets 10000    # exporter spawn -> /readyz
+    python bench/profile.py scrape --pods 150000 --secrets 10000  # first scrape after sync
+    python bench/profile.py watch --pods 50000 --secrets 10000    # replay of a fail burst
 
 Records with ``py-spy record --format raw`` (collapsed stacks, 100 samples/s, idle frames
 left out) and prints the functions with the most samples, by self and by total time. The
@@ -27,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiohttp
 
-from bench import children
-from bench.run import json_output, log, start_exporter, wait_for_200
+from bench import children, scrape, watch_replay
+from bench.run import BURST_MAX, delivered, json_output, log, start_exporter, wait_for_200
 
 RATE = "100"
 
@@ -68,21 +71,58 @@ async def profile_load(args: argparse.Namespace, workdir: Path, output: Path) ->
     stop_recording(sim)
 
 
+async def start_simulator(args: argparse.Namespace, workdir: Path, burst: int = 0) -> str:
+    argv = [*simulator_argv(args, workdir / "kubeconfig"), "--burst", str(burst)]
+    sim = children.spawn("simulator", argv, log_dir=workdir, stdout=subprocess.PIPE)
+    url: str = (await json_output(sim, 120 + args.pods * 0.005, prefix="ready "))["url"]
+    return url
+
+
+def record_pid(pid: int, workdir: Path, output: Path) -> children.Child:
+    return children.spawn("py-spy", record(["--pid", str(pid)], output), log_dir=workdir)
+
+
 async def profile_sync(args: argparse.Namespace, workdir: Path, output: Path) -> None:
-    kubeconfig = workdir / "kubeconfig"
-    sim = children.spawn(
-        "simulator", simulator_argv(args, kubeconfig), log_dir=workdir, stdout=subprocess.PIPE
-    )
-    await json_output(sim, 120 + args.pods * 0.005, prefix="ready ")
-    exporter, url = start_exporter(kubeconfig, workdir, "exporter")
-    recorder = children.spawn(
-        "py-spy", record(["--pid", str(exporter.pid)], output), log_dir=workdir
-    )
+    await start_simulator(args, workdir)
+    exporter, url = start_exporter(workdir / "kubeconfig", workdir, "exporter")
+    recorder = record_pid(exporter.pid, workdir, output)
     async with aiohttp.ClientSession() as session:
         synced = await wait_for_200(session, url + "/readyz", exporter, 60 + args.pods * 0.01)
     status = children.proc_status(exporter.pid)
     log(f"synced in {synced:.1f}s, RSS {status['VmRSS'] >> 20} MiB, peak {status['VmHWM'] >> 20}")
     stop_recording(recorder)
+
+
+async def profile_scrape(args: argparse.Namespace, workdir: Path, output: Path) -> None:
+    await start_simulator(args, workdir)
+    exporter, url = start_exporter(workdir / "kubeconfig", workdir, "exporter")
+    async with aiohttp.ClientSession() as session:
+        await wait_for_200(session, url + "/readyz", exporter, 60 + args.pods * 0.01)
+        recorder = record_pid(exporter.pid, workdir, output)
+        await asyncio.sleep(1)  # py-spy attaches
+        times, _ = await scrape.scrape_times(url + "/metrics", 3)
+    log("scrapes: " + ", ".join(f"{t:.3f}s" for t in times))
+    stop_recording(recorder)
+
+
+async def profile_watch(args: argparse.Namespace, workdir: Path, output: Path) -> None:
+    """This process replays a burst in which pods start failing, as run.py does."""
+    events = min(args.pods, BURST_MAX)
+    sim_url = await start_simulator(args, workdir, burst=events)
+    replica = watch_replay.PodsReplica(str(workdir / "kubeconfig"))
+    try:
+        await replica.list()
+        async with aiohttp.ClientSession() as session:
+            async with session.post(sim_url + "/bench/burst", params={"n": str(events)}) as r:
+                burst = await r.json()
+            await delivered(session, sim_url, 300)
+        recorder = record_pid(os.getpid(), workdir, output)
+        await asyncio.sleep(1)  # py-spy attaches
+        count, seconds = await replica.replay(burst["before"], burst["after"])
+        log(f"{count} events in {seconds:.2f}s: {count / seconds:,.0f}/s")
+        stop_recording(recorder)
+    finally:
+        await replica.close()
 
 
 def summary(raw: Path, top: int) -> str:
@@ -108,9 +148,17 @@ def summary(raw: Path, top: int) -> str:
     return "\n".join(lines)
 
 
+STEPS = {
+    "load": profile_load,
+    "sync": profile_sync,
+    "scrape": profile_scrape,
+    "watch": profile_watch,
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("what", choices=["load", "sync"])
+    parser.add_argument("what", choices=sorted(STEPS))
     parser.add_argument("--pods", type=int, required=True)
     parser.add_argument("--secrets", type=int, required=True)
     parser.add_argument("--failing-fraction", type=float, default=0.05)
@@ -120,8 +168,7 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="imagepull-profile-") as workdir:
             output = args.output or Path(workdir) / "profile.txt"
-            step = profile_load if args.what == "load" else profile_sync
-            asyncio.run(step(args, Path(workdir), output))
+            asyncio.run(STEPS[args.what](args, Path(workdir), output))
             print(summary(output, args.top))
     finally:
         children.terminate_all()

@@ -1,16 +1,36 @@
-"""The machine a run happened on, and the readable table of a run against the targets of
-issue 7."""
+"""The machine a run happened on, the readable table of a run against the targets of
+issue 7, and Markdown tables of several runs side by side (for ``bench/RESULTS.md``):
+
+    python bench/report.py 10k.json 50k.json 150k.json   # files ending in run.py --json
+"""
 
 from __future__ import annotations
 
 import os
 import platform
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 MIB = 1024 * 1024
 Result = dict[str, Any]
+
+
+def revision() -> str:
+    """The commit measured, ``+dirty`` when the work tree has changes."""
+    try:
+        run = subprocess.run(
+            ["git", "describe", "--always", "--dirty=+dirty"],
+            cwd=Path(__file__).resolve().parent.parent,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return run.stdout.strip()
 
 
 def machine() -> dict[str, Any]:
@@ -76,6 +96,10 @@ TARGETS = (
 )
 
 
+def _mib(value: float | None) -> str:
+    return "–" if value is None else f"{value / MIB:.1f} MiB"
+
+
 def _seconds(value: float) -> str:
     return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"
 
@@ -88,7 +112,7 @@ def table(result: Result) -> str:
     lines = [
         f"machine: {m.get('cpu')}, {m.get('cores')} cores, "
         f"{m.get('memory_bytes', 0) / 1024**3:.1f} GiB RAM, Linux {m.get('kernel')}, "
-        f"Python {m.get('python')}",
+        f"Python {m.get('python')}; commit {extra.get('revision', 'unknown')}",
         f"cluster: {result['pods']} pods, {result['secrets']} pull secrets, "
         f"{extra.get('failing_fraction', 0):.0%} failing; simulator loaded in "
         f"{extra.get('simulator', {}).get('load_seconds', 0):.1f} s",
@@ -134,3 +158,66 @@ def table(result: Result) -> str:
             f"{target.name:<24}{shown:>12}{bound:>12}   {'yes' if target.met(result) else 'NO'}"
         )
     return "\n".join(lines)
+
+
+ROWS: tuple[tuple[str, Callable[[Result], str]], ...] = (
+    ("commit", lambda r: f"`{r['extra'].get('revision', 'unknown')}`"),
+    ("pull secrets", lambda r: f"{r['secrets']:,}"),
+    ("simulator load", lambda r: f"{r['extra']['simulator']['load_seconds']:.1f} s"),
+    ("sync_seconds (spawn → /readyz)", lambda r: _seconds(r["sync_seconds"])),
+    ("  per pod", lambda r: f"{r['sync_seconds'] / r['pods'] * 1e6:.0f} µs"),
+    ("  start-up (spawn → /healthz, empty)", lambda r: _seconds(r["extra"]["startup_seconds"])),
+    ("  sync − start-up", lambda r: _seconds(r["extra"]["sync_minus_startup_seconds"])),
+    ("floor_seconds", lambda r: _seconds(r["floor_seconds"])),
+    ("  floor with the GC off", lambda r: _seconds(r["extra"]["floor_gc_off_seconds"])),
+    ("  its client's start-up", lambda r: _seconds(r["extra"]["floor_startup_seconds"])),
+    ("naive_client_seconds", lambda r: _seconds(r["naive_client_seconds"])),
+    ("rss_bytes (after sync)", lambda r: f"{r['rss_bytes'] / MIB:.1f} MiB"),
+    ("  per pod", lambda r: f"{r['rss_bytes'] / r['pods'] / 1024:.2f} KiB"),
+    ("  RSS on an empty cluster", lambda r: _mib(r["extra"].get("empty_rss_bytes"))),
+    ("peak_rss_bytes (VmHWM)", lambda r: f"{r['peak_rss_bytes'] / MIB:.1f} MiB"),
+    ("RSS after the scrapes", lambda r: f"{r['extra']['rss_after_scrapes_bytes'] / MIB:.1f} MiB"),
+    ("series", lambda r: f"{r['series']:,}"),
+    ("scrape size", lambda r: f"{r['extra']['scrape_bytes'] / MIB:.2f} MiB"),
+    ("scrape_seconds_p50", lambda r: _seconds(r["scrape_seconds_p50"])),
+    ("scrape_seconds_p99", lambda r: _seconds(r["scrape_seconds_p99"])),
+    ("  first scrape after sync", lambda r: _seconds(r["extra"]["scrape_first_seconds"])),
+    ("  p99 without the first", lambda r: _seconds(r["extra"]["scrape_seconds_p99_after_first"])),
+    ("scrape_naive_seconds", lambda r: _seconds(r["scrape_naive_seconds"])),
+    ("watch_events_per_second", lambda r: f"{r['watch_events_per_second']:,.0f}"),
+    ("  fail burst / recover burst", lambda r: " / ".join(
+        f"{run['events'] / run['seconds']:,.0f}" for run in r["extra"]["watch_runs"])),
+    ("watch_floor_events_per_second", lambda r: f"{r['watch_floor_events_per_second']:,.0f}"),
+    ("exporter CPU to apply a live burst", lambda r: " / ".join(
+        f"{cpu:.1f} s" for cpu in r["extra"]["burst_exporter_cpu_seconds"])),
+    ("idle_cpu_fraction", lambda r: f"{r['idle_cpu_fraction']:.4f}"),
+    ("classifier_messages_per_second", lambda r: f"{r['classifier_messages_per_second']:,.0f}"),
+    ("simulator RSS", lambda r: f"{r['extra']['simulator_after']['rss_bytes'] / MIB:,.0f} MiB"),
+)  # fmt: skip
+
+
+def markdown(results: list[Result]) -> str:
+    """The figures and targets of several runs side by side, as Markdown tables."""
+    head = "| pods | " + " | ".join(f"{r['pods']:,}" for r in results) + " |"
+    rule = "| --- |" + " ---: |" * len(results)
+    lines = [head, rule]
+    lines += [f"| {name} | " + " | ".join(cell(r) for r in results) + " |" for name, cell in ROWS]
+    lines += ["", "| target | " + " | ".join(f"{r['pods']:,}" for r in results) + " |", rule]
+    for target in TARGETS:
+        bound = f"{'≤' if target.at_most else '≥'} {target.bound:g}{target.unit.strip()}"
+        cells = []
+        for r in results:
+            value = target.value(r)
+            shown = f"{value:.4f}" if target.unit == "" else f"{value:.2f}{target.unit.strip()}"
+            cells.append(f"{shown} {'✓' if target.met(r) else '✗'}")
+        lines.append(f"| {target.name} {bound} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    # python bench/report.py 10k.json 50k.json ...: files holding run.py --json output
+    runs = [json.loads(Path(p).read_text().splitlines()[-1]) for p in sys.argv[1:]]
+    print(markdown(runs))

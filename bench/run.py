@@ -124,18 +124,21 @@ async def run_script(name: str, argv: list[str], workdir: Path, within: float) -
 
 async def measure_startup(workdir: Path, session: aiohttp.ClientSession) -> Result:
     """The exporter's import + start cost, median of :data:`STARTUP_RUNS`: spawn →
-    /healthz 200 on an empty simulator (served from this process), and → /readyz 200."""
+    /healthz 200 on an empty simulator (served from this process), and → /readyz 200;
+    and its RSS there (what the imports cost)."""
     sim = Simulator()
     await sim.start()
     kubeconfig = workdir / "kubeconfig-empty"
     sim.write_kubeconfig(kubeconfig)
     healthy, ready = [], []
+    rss = 0
     try:
         for _ in range(STARTUP_RUNS):
             exporter, url = start_exporter(kubeconfig, workdir, "exporter-empty")
             try:
                 healthy.append(await wait_for_200(session, url + "/healthz", exporter, 60))
                 ready.append(await wait_for_200(session, url + "/readyz", exporter, 60))
+                rss = children.proc_status(exporter.pid)["VmRSS"]
             finally:
                 children.terminate(exporter)
     finally:
@@ -144,6 +147,7 @@ async def measure_startup(workdir: Path, session: aiohttp.ClientSession) -> Resu
         "startup_seconds": statistics.median(healthy),
         "empty_sync_seconds": statistics.median(ready),
         "startup_runs": healthy,
+        "empty_rss_bytes": rss,
     }
 
 
@@ -230,6 +234,7 @@ class Run:
         self.result: Result = {"pods": args.pods, "secrets": args.secrets}
         self.extra: Result = {
             "machine": report.machine(),
+            "revision": report.revision(),
             "failing_fraction": args.failing_fraction,
             "scrapes": args.scrapes,
             "idle_seconds": args.idle_seconds,
