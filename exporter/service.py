@@ -27,6 +27,7 @@ from exporter.state.sharding import Shard
 
 log = logging.getLogger(__name__)
 SHUTDOWN_SECONDS = 5.0
+WARM_EVERY_SECONDS = 1.0
 
 
 class Exporter:
@@ -79,6 +80,7 @@ class Exporter:
         if self.probe_settings.enabled:
             prober = run_prober(self._client, self.state, self.probe_settings, self.probe_results)
             self._tasks.append(asyncio.create_task(prober, name="registry probe"))
+        self._tasks.append(asyncio.create_task(self._keep_warm(), name="exposition warmer"))
         app = build_app(
             lambda openmetrics: self.exposition.render(openmetrics_format=openmetrics),
             ready=lambda: self.state.synced,
@@ -105,6 +107,17 @@ class Exporter:
             await web.TCPSite(self._probe_runner, probe_host or None, probe_port).start()
         log.info("serving metrics at %s%s", self.url, self.settings.telemetry_path)
         return self.url
+
+    async def _keep_warm(self) -> None:
+        """Render changed families soon after changes, so scrapes find them ready.
+
+        A scrape still renders what changed since (it never serves stale data); this only
+        moves the work of a quiet moment off the scrape, e.g. right after the first sync.
+        """
+        while True:
+            await asyncio.sleep(WARM_EVERY_SECONDS)
+            if self.state.synced and self.exposition.stale():
+                self.exposition.warm()
 
     async def stop(self) -> None:
         """Stop watching and serving, within :data:`SHUTDOWN_SECONDS`."""

@@ -105,6 +105,20 @@ class Exposition:
             current.append(rendered)
         return current
 
+    def stale(self) -> bool:
+        """Whether a family's inputs changed since it was last rendered."""
+        return any(
+            (key := self._versions(spec)) is not None
+            and ((rendered := self._rendered.get(spec.name)) is None or rendered.key != key)
+            for spec in self._catalog
+        )
+
+    def warm(self) -> None:
+        """Render what changed now, in the text format, so the next scrape only copies."""
+        for rendered in self._current():
+            if False not in rendered.text:
+                rendered.text[False] = format_families([rendered.family], openmetrics_format=False)
+
     def families(self) -> list[Metric]:
         """The catalog's families as of now (shared objects: do not modify them)."""
         return [rendered.family for rendered in self._current()]

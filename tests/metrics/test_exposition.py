@@ -87,3 +87,16 @@ def test_capped_series_are_counted_as_dropped() -> None:
     # aggregates are never capped: every waiting container is counted
     assert 'imagepull_containers_waiting{cause="auth",namespace="a"' in text
     assert "} 5.0" in text
+
+
+def test_warm_renders_changed_families_before_the_scrape() -> None:
+    state = ClusterState()
+    exposition = Exposition(state)
+    assert exposition.stale()
+    exposition.warm()
+    assert not exposition.stale()
+    state.pods.partition().upsert(waiting_pod("p1"))
+    assert exposition.stale()
+    exposition.warm()
+    assert not exposition.stale()
+    assert b'pod="p1"' in exposition.render()
