@@ -18,7 +18,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from exporter.http.auth import BasicAuth, Protection, protect_app
+from exporter.http.auth import BasicAuth, Protection, bcrypt_cost, protect_app
 from exporter.http.tls import SwitchableServerContext
 from exporter.http.webconfig import WebConfig, WebConfigError, load_web_config
 
@@ -140,3 +140,13 @@ def _log_loaded(path: Path, config: WebConfig, verb: str) -> None:
         log.warning("web config %s: %s has no effect here and is ignored", path, key)
     if config.users and config.tls is None:
         log.warning("web config %s: basic auth without TLS sends passwords in clear text", path)
+    costs = sorted({bcrypt_cost(hashed) for hashed in config.users.values()})
+    if len(costs) > 1:
+        # Still safe (every check pays each cost, so timing names no user), but slower.
+        log.warning(
+            "web config %s: basic_auth_users mix bcrypt costs %s; every check pays each of "
+            "them so response times do not reveal the user. Hash every password at one cost "
+            "to pay only one",
+            path,
+            ", ".join(f"{cost:02d}" for cost in costs),
+        )

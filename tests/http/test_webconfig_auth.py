@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
-import statistics
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import bcrypt
@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
 from exporter.http.app import build_app
-from exporter.http.auth import BasicAuth, parse_basic
+from exporter.http.auth import BasicAuth, Protection, TooManyChecks, parse_basic, protect_app
 from exporter.http.probes import build_probe_app
 from exporter.http.webconfig import WebConfigError, load_web_config
 from exporter.http.webconfig_watcher import WebConfigWatcher
@@ -108,24 +108,178 @@ async def test_configured_headers_on_every_response(
         assert response.headers["Content-Security-Policy"] == "default-src 'none'"
 
 
-async def test_unknown_user_pays_bcrypt_like_a_wrong_password(
-    start: Callable[[str], Awaitable[Client]],
+def _hash(password: str, rounds: int) -> bytes:
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds))
+
+
+@pytest.fixture
+def checked_costs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The cost of every hash bcrypt.checkpw is called with, in call order."""
+    costs: list[int] = []
+    real = bcrypt.checkpw
+
+    def recording(password: bytes, hashed_password: bytes) -> bool:
+        costs.append(int(hashed_password[4:6]))
+        return real(password, hashed_password)
+
+    monkeypatch.setattr(bcrypt, "checkpw", recording)
+    return costs
+
+
+async def test_every_user_known_or_not_pays_the_same_bcrypt_costs(
+    start: Callable[[str], Awaitable[Client]], checked_costs: list[int]
 ) -> None:
-    # Cost 8 is ~20 ms here, far above a request's own cost: a skipped check would show.
-    client = await start(users_yaml(rounds=8, prometheus=PASSWORD))
+    """With users at cost 4 and 6, a wrong password for either, an unknown user and a
+    non-UTF-8 user each pay exactly one check at 4 and one at 6: response times cannot
+    tell who exists (the old code paid only the user's own cost, 4 for a cheap user)."""
+    text = (
+        "basic_auth_users:\n"
+        f"  alice: {_hash(PASSWORD, 4).decode()}\n"
+        f"  prometheus: {_hash(PASSWORD, 6).decode()}\n"
+    )
+    client = await start(text)
+    non_utf8 = {"Authorization": "Basic " + base64.b64encode(b"\xff:wrong").decode()}
+    for headers in (
+        basic("alice", "wrong"),
+        basic("prometheus", "wrong"),
+        basic("nobody", "wrong"),
+        non_utf8,
+        basic("alice", "x" * 100),
+    ):
+        checked_costs.clear()
+        assert (await client.get("/metrics", headers=headers)).status == 401
+        assert sorted(checked_costs) == [4, 6], headers
+    for user in ("alice", "prometheus"):
+        checked_costs.clear()
+        assert (await client.get("/metrics", headers=basic(user, PASSWORD))).status == 200
+        assert sorted(checked_costs) == [4, 6], user
 
-    async def median(headers: dict[str, str]) -> float:
-        times = []
-        for _ in range(10):
-            began = time.perf_counter()
-            assert (await client.get("/metrics", headers=headers)).status == 401
-            times.append(time.perf_counter() - began)
-        return statistics.median(times)
 
-    wrong = await median(basic("prometheus", "wrong"))
-    unknown = await median(basic("nobody", "wrong"))
-    assert unknown >= 0.5 * wrong, (unknown, wrong)
-    assert unknown > 0.005  # a bcrypt check of cost 8 happened
+def test_mixed_costs_are_warned_about_once_at_load(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = tmp_path / "web.yml"
+    config.write_text(
+        "basic_auth_users:\n"
+        f"  a: {_hash(PASSWORD, 4).decode()}\n  b: {_hash(PASSWORD, 5).decode()}\n"
+    )
+    with caplog.at_level(logging.WARNING):
+        WebConfigWatcher(config)
+    (warning,) = [r.getMessage() for r in caplog.records if "bcrypt costs" in r.getMessage()]
+    assert "04, 05" in warning
+    caplog.clear()
+    config.write_text(users_yaml(a=PASSWORD, b=PASSWORD))  # one cost: nothing to say
+    with caplog.at_level(logging.WARNING):
+        WebConfigWatcher(config)
+    assert "bcrypt costs" not in caplog.text
+
+
+class HeldBcrypt:
+    """bcrypt.checkpw replaced: password ``hold`` blocks until :meth:`release`; every
+    call's password is recorded in order."""
+
+    def __init__(self) -> None:
+        self.calls: list[bytes] = []
+        self.entered = threading.Event()
+        self._go = threading.Event()
+        self._real = bcrypt.checkpw
+
+    def __call__(self, password: bytes, hashed_password: bytes) -> bool:
+        self.calls.append(password)
+        if password == b"hold":
+            self.entered.set()
+            self._go.wait(timeout=30)
+        return self._real(password, hashed_password)
+
+    def release(self) -> None:
+        self._go.set()
+
+
+@pytest.fixture
+def held(monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldBcrypt]:
+    fake = HeldBcrypt()
+    monkeypatch.setattr(bcrypt, "checkpw", fake)
+    yield fake
+    fake.release()  # never leave a worker thread blocked
+
+
+async def _holding(auth: BasicAuth, held: HeldBcrypt) -> asyncio.Task[bool]:
+    """A check that holds the bcrypt slot until ``held.release()``."""
+    task = asyncio.create_task(auth.check(basic("prometheus", "hold")["Authorization"]))
+    await asyncio.to_thread(held.entered.wait, 30)
+    return task
+
+
+async def test_a_flood_beyond_the_queue_is_refused_not_queued(held: HeldBcrypt) -> None:
+    auth = BasicAuth({"prometheus": _hash(PASSWORD, 4)}, max_waiting=2)
+    holder = await _holding(auth, held)
+    wrong = basic("prometheus", "wrong")["Authorization"]
+    queued = [asyncio.create_task(auth.check(wrong)) for _ in range(2)]
+    await asyncio.sleep(0)  # let both reach the queue
+    with pytest.raises(TooManyChecks):
+        await auth.check(wrong)
+    with pytest.raises(TooManyChecks):
+        await auth.check(basic("nobody", "wrong")["Authorization"])
+    held.release()
+    assert await asyncio.gather(holder, *queued) == [False, False, False]
+    assert await auth.check(basic("prometheus", PASSWORD)["Authorization"])  # the slot is free
+
+
+async def test_a_credential_that_verified_before_goes_first(held: HeldBcrypt) -> None:
+    now = [0.0]
+    auth = BasicAuth(
+        {"prometheus": _hash(PASSWORD, 4)}, cache_seconds=60, clock=lambda: now[0], max_waiting=2
+    )
+    right = basic("prometheus", PASSWORD)["Authorization"]
+    assert await auth.check(right)
+    now[0] = 61  # expired: the next check pays bcrypt again
+    held.calls.clear()
+    holder = await _holding(auth, held)
+    queued = [
+        asyncio.create_task(auth.check(basic("prometheus", f"wrong{i}")["Authorization"]))
+        for i in range(2)
+    ]
+    await asyncio.sleep(0)
+    scrape = asyncio.create_task(auth.check(right))  # the queue for others is full
+    await asyncio.sleep(0)
+    held.release()
+    assert await asyncio.gather(holder, *queued, scrape) == [False, False, False, True]
+    assert held.calls == [b"hold", PASSWORD.encode(), b"wrong0", b"wrong1"]
+
+
+async def test_a_cancelled_waiter_does_not_leak_the_slot(held: HeldBcrypt) -> None:
+    auth = BasicAuth({"prometheus": _hash(PASSWORD, 4)}, max_waiting=1)
+    holder = await _holding(auth, held)
+    waiter = asyncio.create_task(auth.check(basic("prometheus", "wrong")["Authorization"]))
+    await asyncio.sleep(0)
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    # Its place in the queue is free again, and the slot is handed on after the holder.
+    second = asyncio.create_task(auth.check(basic("prometheus", "wrong")["Authorization"]))
+    await asyncio.sleep(0)
+    held.release()
+    assert list(await asyncio.gather(holder, second)) == [False, False]
+    assert await auth.check(basic("prometheus", PASSWORD)["Authorization"])
+
+
+async def test_the_app_answers_429_while_the_queue_is_full(held: HeldBcrypt) -> None:
+    auth = BasicAuth({"prometheus": _hash(PASSWORD, 4)}, max_waiting=0)
+    app = build_app(lambda _: b"", ready=lambda: True)
+    protect_app(app, lambda: Protection(basic_auth=auth))
+    client: Client = TestClient(TestServer(app))
+    await client.start_server()
+    try:
+        holder = await _holding(auth, held)
+        refused = await client.get("/metrics", headers=basic("nobody", "x"))
+        assert refused.status == 429
+        assert refused.headers["Retry-After"] == "1"
+        assert "WWW-Authenticate" not in refused.headers
+        held.release()
+        assert not await holder
+        assert (await client.get("/metrics", headers=basic("nobody", "x"))).status == 401
+    finally:
+        await client.close()
 
 
 async def test_a_success_is_cached_and_expires() -> None:
