@@ -21,7 +21,9 @@ class Credential:
     dropped, port and path kept): ``"ghcr.io"``, ``"index.docker.io"`` (Docker Hub, as
     ``kubectl create secret docker-registry`` writes it), ``"registry.local:5000"``,
     ``"*.azurecr.io"``, ``"example.com/team"``. ``fingerprint`` is equal for equal
-    credentials in one process and reveals nothing about them.
+    credentials in one process and reveals nothing about them. ``problem`` is what is
+    wrong with this entry itself (``invalid_base64``, ``invalid_json``,
+    ``empty_credentials``), so a fix can replace just the entries that need it.
     """
 
     registry: str
@@ -30,6 +32,7 @@ class Credential:
     expiry_source: ExpirySource | None
     issued_at: float | None
     fingerprint: str
+    problem: Problem | None = None
 
 
 @dataclass(frozen=True, slots=True)

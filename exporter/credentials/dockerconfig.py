@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypedDict, cast
 
-from exporter.credentials.limits import MAX_DATA_VALUE_CHARS
+from exporter.credentials.limits import MAX_CONFIG_COLONS, MAX_DATA_VALUE_CHARS
 from exporter.credentials.problems import DOCKER_CONFIG_JSON_TYPE, Problem
 
 # Fields kubelet reads; a non-string value in one of them fails kubelet's unmarshal.
@@ -74,6 +74,20 @@ def decode_data_value(value: object) -> bytes | Problem:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
         return Problem.invalid_base64
+
+
+def too_many_members(raw: bytes) -> bool:
+    """Whether decoded data holds more JSON members than any real docker config could.
+
+    A byte count, run before ``json.loads``: each object member needs a ``:``, so the
+    count bounds the work parsing would do; colons inside strings only over-count.
+
+    >>> too_many_members(b'{"auths": {"ghcr.io": {"auth": "dTpw"}}}')
+    False
+    >>> too_many_members(b"{" + b'"k":0,' * 20_000 + b'"k":0}')
+    True
+    """
+    return raw.count(b":") > MAX_CONFIG_COLONS
 
 
 def _reject_constant(name: str) -> object:

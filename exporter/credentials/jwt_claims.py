@@ -2,7 +2,9 @@
 
 The exporter holds no keys and needs none: it only asks "when does this token say it
 expires". The signature is not checked, any ``alg`` is accepted (``none`` included), and
-nothing from the token other than the two times is kept.
+nothing from the token other than the two times is kept. The segments are decoded here
+rather than by a JWT library: a library validates headers (``kid`` type, ``crit``,
+``b64``) that say nothing about when the token expires, and would lose its ``exp``.
 
 >>> token = ("eyJhbGciOiJub25lIn0"          # {"alg":"none"}
 ...          ".eyJleHAiOjE5MDAwMDAwMDAsImlhdCI6MTg5OTk5NjQwMH0.")
@@ -14,28 +16,19 @@ True
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import re
 from collections.abc import Mapping
 from typing import NamedTuple
-
-import jwt
 
 from exporter.credentials.limits import MAX_JWT_CHARS
 from exporter.credentials.timestamps import plausible_timestamp
 
 # header.payload.signature, base64url without padding; the signature is empty for alg=none.
-# Checked (fullmatch: "$" would accept a trailing newline) before pyjwt sees the string.
+# Checked (fullmatch: "$" would accept a trailing newline) before anything is decoded.
 _JWT_SHAPE = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
-_NO_VERIFICATION: jwt.types.Options = {
-    "verify_signature": False,
-    "verify_exp": False,
-    "verify_nbf": False,
-    "verify_iat": False,
-    "verify_aud": False,
-    "verify_iss": False,
-    "verify_sub": False,
-    "verify_jti": False,
-}
 
 
 class TokenTimes(NamedTuple):
@@ -56,19 +49,34 @@ def looks_like_jwt(token: str) -> bool:
     return len(token) <= MAX_JWT_CHARS and _JWT_SHAPE.fullmatch(token) is not None
 
 
-def read_jwt_claims(token: str) -> Mapping[str, object] | None:
-    """The payload of ``token`` when it is a well-formed JWT (unverified), else ``None``.
+def _segment_object(segment: str) -> dict[str, object] | None:
+    """A base64url (unpadded) segment holding a JSON object, else ``None``."""
+    if len(segment) % 4 == 1:
+        return None  # no base64 string has this length
+    try:
+        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+        document: object = json.loads(raw)
+    except (binascii.Error, ValueError, RecursionError):
+        # Messages can quote the input; the exception is dropped, never logged.
+        return None
+    return document if isinstance(document, dict) else None
 
-    Segments that are not base64url JSON objects make it "not a JWT", never an error.
+
+def read_jwt_claims(token: str) -> Mapping[str, object] | None:
+    """The payload of ``token`` when it is JWT-shaped (unverified), else ``None``.
+
+    Both the header and the payload must be base64url JSON objects; the header's content
+    is not looked at. Segments that are not make it "not a JWT", never an error.
+
+    >>> read_jwt_claims("eyJhbGciOiJub25lIiwia2lkIjp7IngiOjF9fQ.eyJleHAiOjF9.")  # kid: {...}
+    {'exp': 1}
     """
     if not looks_like_jwt(token):
         return None
-    try:
-        claims: dict[str, object] = jwt.decode(token, options=_NO_VERIFICATION)
-    except (jwt.PyJWTError, ValueError, TypeError, RecursionError):
-        # pyjwt's messages can quote the token; the exception is dropped, never logged.
+    header, payload, _ = token.split(".")
+    if _segment_object(header) is None:
         return None
-    return claims
+    return _segment_object(payload)
 
 
 def read_jwt_times(token: str, *, now: float) -> TokenTimes | None:

@@ -23,6 +23,7 @@ from exporter.credentials.dockerconfig import (
     load_json_object,
     read_entry,
     registry_map,
+    too_many_members,
 )
 from exporter.credentials.fingerprint import credential_fingerprint
 from exporter.credentials.kinds import classify_credential
@@ -38,7 +39,11 @@ def _problem_only(problem: Problem) -> ParsedSecret:
 
 
 def _credential(
-    registry: str, secrets: EntrySecrets, declared: DeclaredExpiry, now: float
+    registry: str,
+    secrets: EntrySecrets,
+    declared: DeclaredExpiry,
+    now: float,
+    problem: Problem | None,
 ) -> Credential:
     tokens = (secrets.identity_token, secrets.registry_token)
     kind, times = classify_credential(registry, secrets.username, secrets.password, tokens, now=now)
@@ -55,6 +60,7 @@ def _credential(
         expiry_source=source,
         issued_at=times.issued_at if times else None,
         fingerprint=credential_fingerprint(secrets.username, secrets.password, *tokens),
+        problem=problem,
     )
 
 
@@ -87,6 +93,8 @@ def parse_pull_secret(
         return _problem_only(raw)
     if not raw:
         return _problem_only(Problem.no_auths)
+    if too_many_members(raw):
+        return _problem_only(Problem.too_large)
     document = load_json_object(raw)
     if isinstance(document, Problem):
         return _problem_only(document)
@@ -106,10 +114,12 @@ def parse_pull_secret(
             continue
         entry = read_entry(raw_entry)
         secrets = entry_secrets(entry) if not isinstance(entry, Problem) else entry
+        problem: Problem | None = None
         if isinstance(secrets, Problem):
-            problems.add(secrets)
-            secrets = _NO_SECRETS  # kubelet rejects the secret; kind becomes "unknown"
+            problem, secrets = secrets, _NO_SECRETS  # kubelet rejects the secret: "unknown"
         elif not secrets.password:
-            problems.add(Problem.empty_credentials)
-        credentials[_credential(registry, secrets, declared, now)] = None
+            problem = Problem.empty_credentials
+        if problem is not None:
+            problems.add(problem)
+        credentials[_credential(registry, secrets, declared, now, problem)] = None
     return ParsedSecret(tuple(credentials), frozenset(problems))

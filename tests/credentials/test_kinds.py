@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
+from pathlib import Path
 
 import jwt
 import pytest
 
+from exporter.credentials import Problem, parse_pull_secret
 from exporter.credentials.jwt_claims import TokenTimes
 from exporter.credentials.kinds import Kind, classify_credential, typical_lifetime_seconds
+
+KubectlSecret = Callable[..., tuple[str, dict[str, str]]]  # the conftest fixture's type
 
 NOW = 1_780_000_000.0
 HOUR = 3600
@@ -112,6 +117,57 @@ def test_classify_credential(  # noqa: PLR0917 (one argument per table column)
     times: TokenTimes | None,
 ) -> None:
     assert classify_credential(registry, username, password, tokens, now=NOW) == (kind, times)
+
+
+def docker_login_config(
+    registry: str, username: str, password: str, tokens: tuple[str, ...]
+) -> dict[str, object]:
+    """``~/.docker/config.json`` as ``docker login`` leaves it: ``auth``, plus the
+    ``identitytoken`` / ``registrytoken`` a token-based login stores."""
+    entry: dict[str, str] = {}
+    if username or password:
+        entry["auth"] = base64.b64encode(f"{username}:{password}".encode()).decode()
+    for field, token in zip(("identitytoken", "registrytoken"), tokens, strict=False):
+        if token:
+            entry[field] = token
+    return {"auths": {registry: entry}}
+
+
+@pytest.mark.parametrize(
+    ("registry", "username", "password", "tokens", "kind", "times"), CLASSIFY_CASES
+)
+def test_every_kind_through_a_kubectl_secret(  # noqa: PLR0917 (one argument per table column)
+    kubectl_secret: KubectlSecret,
+    tmp_path: Path,
+    registry: str,
+    username: str,
+    password: str,
+    tokens: tuple[str, ...],
+    kind: Kind,
+    times: TokenTimes | None,
+) -> None:
+    """Each row as an SRE makes the secret: ``kubectl create secret docker-registry`` with
+    the three flags, or, for token logins kubectl's flags cannot express, ``--from-file``
+    of the docker config (``kubectl create secret docker-registry --help``)."""
+    if username and password and not tokens:
+        flags = [f"--docker-server={registry}", f"--docker-username={username}",
+                 f"--docker-password={password}"]  # fmt: skip
+    else:
+        config = tmp_path / "config.json"
+        config.write_text(json.dumps(docker_login_config(registry, username, password, tokens)))
+        flags = [f"--from-file=.dockerconfigjson={config}"]
+    secret_type, data = kubectl_secret("pull", *flags)
+    parsed = parse_pull_secret(secret_type, data, {}, now=NOW)
+    [credential] = parsed.credentials
+    expires_at = times.expires_at if times else None
+    assert (credential.registry, credential.kind, credential.expires_at,
+            credential.expiry_source, credential.issued_at) == (
+        registry, kind, expires_at, "token" if expires_at else None,
+        times.issued_at if times else None)  # fmt: skip
+    # kubelet sends only auth (or username/password): a token-only entry sends nothing
+    expected = set() if password else {Problem.empty_credentials}
+    assert parsed.problems == expected
+    assert credential.problem == (None if password else Problem.empty_credentials)
 
 
 def test_every_kind_has_a_row() -> None:

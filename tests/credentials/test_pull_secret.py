@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 
 import jwt
 import pytest
@@ -89,6 +91,146 @@ def test_kubectl_registry_with_port_and_same_password_twice(kubectl_secret: Kube
     [second] = parse(other[1]).credentials
     assert first == second == Credential("registry.local:5000", Kind.basic, None, None, None,
                                          first.fingerprint)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FromFile:
+    """``--from-file=KEY=PATH`` of a file holding ``content`` (JSON unless a str)."""
+
+    key: str
+    content: object
+
+    def flag(self, tmp_path: Path) -> str:
+        path = tmp_path / self.key.lstrip(".")
+        text = self.content if isinstance(self.content, str) else json.dumps(self.content)
+        path.write_text(text)
+        return f"--from-file={self.key}={path}"
+
+
+Data = dict[str, str]
+Mutation = Callable[[Data], Data]
+BASE = ("--docker-server=quay.io", "--docker-username=acme+bot",
+        "--docker-password=S3cr3t-Passw0rd")  # fmt: skip
+
+
+def edit_config(edit: Callable[[str], str]) -> Mutation:
+    """Decode the secret's one data value, ``edit`` the JSON text, encode it again."""
+
+    def mutate(data: Data) -> Data:
+        [(key, value)] = data.items()
+        return {key: b64(edit(base64.b64decode(value).decode()))}
+
+    return mutate
+
+
+def edit_entry(field: str, value: object) -> Mutation:
+    def edit(text: str) -> str:
+        document = json.loads(text)
+        [entry] = document["auths"].values()
+        entry[field] = value
+        return json.dumps(document)
+
+    return edit_config(edit)
+
+
+def plain_in_data(data: Data) -> Data:
+    # the config written under data: (base64) where stringData: (plain) was meant
+    [(key, value)] = data.items()
+    return {key: base64.b64decode(value).decode()}
+
+
+KUBECTL_PROBLEM_CASES: list[tuple[str, tuple[str | FromFile, ...], Mutation | None,
+                                  list[Row], set[str]]] = [
+    # invalid_base64: plain JSON under data:, and a hand-written auth without the colon
+    ("docker-registry", BASE, plain_in_data, [], {"invalid_base64"}),
+    ("docker-registry", BASE, edit_entry("auth", b64("acme+bot")),
+     [("quay.io", "unknown", None, None)], {"invalid_base64"}),
+    # invalid_json: cut short by a copy and paste; a template writing the password as a number
+    ("docker-registry", BASE, edit_config(lambda text: text[:-2]), [], {"invalid_json"}),
+    ("docker-registry", BASE, edit_entry("password", 1234),
+     [("quay.io", "unknown", None, None)], {"invalid_json"}),
+    # no_auths: amazon-ecr-credential-helper's config.json holds only credsStore ...
+    ("docker-registry", (FromFile(".dockerconfigjson", {"credsStore": "ecr-login"}),), None,
+     [], {"no_auths"}),
+    # ... and a config.json loaded as a legacy .dockercfg secret
+    ("generic", ("--type=kubernetes.io/dockercfg",
+                 FromFile(".dockercfg", {"auths": {"quay.io": {"auth": b64("u:p")}}})),
+     None, [], {"no_auths"}),
+    # empty_credentials: Docker Desktop's config.json, the password kept by its credsStore
+    ("docker-registry", (FromFile(".dockerconfigjson", {
+        "auths": {"https://index.docker.io/v1/": {}}, "credsStore": "desktop"}),), None,
+     [("index.docker.io", "unknown", None, None)], {"empty_credentials"}),
+    # invalid_registry_key: a blank typed into the server, credentials in its URL
+    ("docker-registry", ("--docker-server=ghcr .io", *BASE[1:]), None, [],
+     {"invalid_registry_key"}),
+    ("docker-registry", ("--docker-server=https://acme:pw@ghcr.io", *BASE[1:]), None, [],
+     {"invalid_registry_key"}),
+    # wrong_type: `kubectl create secret generic` without --type makes it Opaque
+    ("generic", (FromFile(".dockerconfigjson", {"auths": {"quay.io": {"auth": b64("u:p")}}}),),
+     None, [], {"wrong_type"}),
+    # too_large: kubectl --dry-run prints what the API server refuses (over 1 MiB) ...
+    ("docker-registry", (FromFile(".dockerconfigjson", {
+        "auths": {"quay.io": {"auth": b64("u:p"), "email": "x" * 1_100_000}}}),), None,
+     [], {"too_large"}),
+    # ... and 20k registries, which fit in less
+    ("docker-registry", (FromFile(".dockerconfigjson", {
+        "auths": {f"r{i}.io": {} for i in range(20_000)}}),), None, [], {"too_large"}),
+    # no problem: a valid legacy secret, for contrast with the pasted config.json above
+    ("generic", ("--type=kubernetes.io/dockercfg",
+                 FromFile(".dockercfg", {"https://index.docker.io/v1/": {"auth": b64("u:p")}})),
+     None, [("index.docker.io", "basic", None, None)], set()),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("command", "flags", "mutate", "credentials", "problems"), KUBECTL_PROBLEM_CASES
+)
+def test_problems_of_kubectl_secrets(  # noqa: PLR0917 (one argument per table column)
+    kubectl_secret: KubectlSecret,
+    tmp_path: Path,
+    command: str,
+    flags: tuple[str | FromFile, ...],
+    mutate: Mutation | None,
+    credentials: list[Row],
+    problems: set[str],
+) -> None:
+    """Every problem on a secret made by kubectl, edited afterwards where kubectl cannot
+    produce the bad input itself."""
+    args = [f.flag(tmp_path) if isinstance(f, FromFile) else f for f in flags]
+    secret_type, data = kubectl_secret("pull", *args, command=command)
+    if mutate is not None:
+        data = mutate(data)
+    assert summary(parse(data, secret_type=secret_type)) == (credentials, problems)
+
+
+def test_every_problem_has_a_kubectl_row() -> None:
+    found = set().union(*(row[4] for row in KUBECTL_PROBLEM_CASES))
+    assert found == {p.value for p in Problem}
+
+
+def test_each_entry_carries_its_own_problem(kubectl_secret: KubectlSecret) -> None:
+    # one secret, two good entries and two bad ones: a fix replaces only the bad ones
+    _, data = kubectl_secret("pull", *BASE)
+    good = {"auth": b64("u:p")}
+    entries = {"ghcr.io": good, "quay.io": {"auth": "%%%"}, "harbor.example.com": {},
+               "index.docker.io": {"username": "u", "password": "p"}}  # fmt: skip
+    data = edit_config(lambda text: json.dumps({"auths": entries}))(data)
+    parsed = parse(data)
+    assert [(c.registry, c.problem) for c in parsed.credentials] == [
+        ("ghcr.io", None), ("quay.io", Problem.invalid_base64),
+        ("harbor.example.com", Problem.empty_credentials), ("index.docker.io", None)]  # fmt: skip
+
+
+def test_registry_token_is_read_for_expiry(kubectl_secret: KubectlSecret, tmp_path: Path) -> None:
+    # docker's registrytoken: never sent by kubelet, but its exp is the entry's expiry
+    token = jwt.encode({"exp": int(NOW) + 2 * HOUR, "iat": int(NOW) - HOUR}, "k" * 32,
+                       algorithm="HS256")  # fmt: skip
+    config = FromFile(".dockerconfigjson", {"auths": {"r.example.com": {
+        "auth": b64("robot:S3cr3t-Passw0rd"), "registrytoken": token}}})  # fmt: skip
+    _, data = kubectl_secret("pull", config.flag(tmp_path))
+    [credential] = parse(data).credentials
+    assert (credential.kind, credential.expires_at, credential.issued_at) == (
+        Kind.jwt, NOW + 2 * HOUR, NOW - HOUR)  # fmt: skip
 
 
 # --- parsing rules ---------------------------------------------------------------------

@@ -54,6 +54,15 @@ HS256_TOKEN = jwt.encode(
         # unknown alg, junk signature
         (f"{_b64url({'alg': 'XX999'})}.{_b64url({'exp': 1_790_000_000})}.c2ln",
          TokenTimes(1_790_000_000.0, None)),
+        # headers pyjwt refuses still carry a readable payload: a non-string kid, an
+        # unknown crit extension, RFC 7797's unencoded payload flag
+        (unsigned_jwt({"exp": NOW + 60}, {"alg": "none", "kid": {"x": 1}}),
+         TokenTimes(NOW + 60, None)),
+        (unsigned_jwt({"exp": NOW + 60}, {"alg": "HS256", "crit": ["exp"], "exp": 1}),
+         TokenTimes(NOW + 60, None)),
+        (unsigned_jwt({"exp": NOW + 60}, {"alg": "HS256", "b64": False, "crit": ["b64"]}),
+         TokenTimes(NOW + 60, None)),
+        (unsigned_jwt({"exp": NOW + 60}, {}), TokenTimes(NOW + 60, None)),  # no alg at all
         # fractional NumericDate is allowed by RFC 7519
         (unsigned_jwt({"exp": NOW + 0.5}), TokenTimes(NOW + 0.5, None)),
         # claims present but unusable: ignored one by one
@@ -68,6 +77,8 @@ HS256_TOKEN = jwt.encode(
         (f"{_b64url({'alg': 'none'})}.bm90IGpzb24.", None),  # payload not JSON
         (f"{_b64url({'alg': 'none'})}.@@@.", None),
         ("eyJ.eyJ.", None),
+        (f"eyJub3Q.{_b64url({'exp': 1_790_000_000})}.", None),  # header not JSON
+        (f"{_b64url({'alg': 'none'})}.{_b64url({'exp': 1})}x.", None),  # impossible length
         (f"{_b64url('just a string')}.{_b64url({'exp': 1})}.", None),
         ("ghp_16C7e42F292c6912E7710c838347Ae178B4a", None),
         ("hunter2", None),
