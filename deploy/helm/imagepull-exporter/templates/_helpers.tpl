@@ -54,6 +54,26 @@ app.kubernetes.io/part-of: imagepull-exporter
 {{- if or .Values.web.tls.enabled .Values.web.basicAuthUsers }}true{{ end }}
 {{- end }}
 
+{{/*
+The StatefulSet's name (sharded mode): at most 52 characters, because the controller labels
+its pods with controller-revision-hash=<name>-<10-character hash>, and a label value may
+have at most 63.
+*/}}
+{{- define "imagepull-exporter.statefulSetName" -}}
+{{- include "imagepull-exporter.fullname" . | trunc 52 | trimSuffix "-" }}
+{{- end }}
+
+{{/* `namespaces` minus `excludeNamespaces`, as a JSON list: where Roles are needed. */}}
+{{- define "imagepull-exporter.watchedNamespaces" -}}
+{{- $watched := list }}
+{{- range .Values.namespaces }}
+{{- if not (has . $.Values.excludeNamespaces) }}
+{{- $watched = append $watched . }}
+{{- end }}
+{{- end }}
+{{- toJson $watched }}
+{{- end }}
+
 {{/* Number of exporter pods: shards in sharded mode, else replicas. */}}
 {{- define "imagepull-exporter.podCount" -}}
 {{- if .Values.sharding.enabled }}{{ .Values.sharding.shards }}{{ else }}{{ .Values.replicas }}{{ end }}

@@ -1,6 +1,8 @@
 {{/* The exporter's pod template, shared by the Deployment and the sharded StatefulSet. */}}
 {{- define "imagepull-exporter.podTemplate" -}}
+{{- include "imagepull-exporter.validate" . }}
 {{- $secured := include "imagepull-exporter.webSecured" . -}}
+{{- $probeCA := or .Values.registryProbeCA.secretName .Values.registryProbeCA.configMapName -}}
 metadata:
   labels:
     {{- include "imagepull-exporter.selectorLabels" . | nindent 4 }}
@@ -53,6 +55,9 @@ spec:
         {{- end }}
         {{- if .Values.registryProbe }}
         - --registry-probe
+        {{- end }}
+        {{- if $probeCA }}
+        - --registry-probe-ca-file=/etc/imagepull-exporter/registry-ca/{{ .Values.registryProbeCA.key }}
         {{- end }}
         {{- if .Values.sharding.enabled }}
         - --shard-count={{ .Values.sharding.shards }}
@@ -122,6 +127,11 @@ spec:
           mountPath: /etc/imagepull-exporter/client-ca
           readOnly: true
         {{- end }}
+        {{- if $probeCA }}
+        - name: registry-ca
+          mountPath: /etc/imagepull-exporter/registry-ca
+          readOnly: true
+        {{- end }}
   volumes:
     - name: tmp
       emptyDir:
@@ -142,13 +152,44 @@ spec:
       secret:
         secretName: {{ .Values.web.tls.clientCASecret }}
     {{- end }}
+    {{- with .Values.registryProbeCA }}
+    {{- if .secretName }}
+    - name: registry-ca
+      secret:
+        secretName: {{ .secretName }}
+        items:
+          - key: {{ .key }}
+            path: {{ .key }}
+    {{- else if .configMapName }}
+    - name: registry-ca
+      configMap:
+        name: {{ .configMapName }}
+        items:
+          - key: {{ .key }}
+            path: {{ .key }}
+    {{- end }}
+    {{- end }}
   {{- with .Values.nodeSelector }}
   nodeSelector:
     {{- toYaml . | nindent 4 }}
   {{- end }}
-  {{- with .Values.affinity }}
+  {{- if .Values.affinity }}
   affinity:
-    {{- toYaml . | nindent 4 }}
+    {{- toYaml .Values.affinity | nindent 4 }}
+  {{- else if and (gt (int (include "imagepull-exporter.podCount" .)) 1) (ne .Values.podAntiAffinity "none") }}
+  # Replicas (or shards) on one node would all go down with it.
+  {{- $term := dict "topologyKey" "kubernetes.io/hostname" "labelSelector" (dict "matchLabels" (merge (include "imagepull-exporter.selectorLabels" . | fromYaml) (dict "app.kubernetes.io/component" "exporter"))) }}
+  affinity:
+    podAntiAffinity:
+      {{- if eq .Values.podAntiAffinity "hard" }}
+      requiredDuringSchedulingIgnoredDuringExecution:
+        {{- list $term | toYaml | nindent 8 }}
+      {{- else }}
+      preferredDuringSchedulingIgnoredDuringExecution:
+        - weight: 100
+          podAffinityTerm:
+            {{- toYaml $term | nindent 12 }}
+      {{- end }}
   {{- end }}
   {{- with .Values.tolerations }}
   tolerations:
