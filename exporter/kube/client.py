@@ -1,9 +1,10 @@
 """HTTP access to the Kubernetes API over one aiohttp session.
 
 Two calls serve every resource: :meth:`KubeClient.get_json` for LIST pages and
-:meth:`KubeClient.watch` for watch streams. Both return raw JSON (dicts), never the
-``kubernetes`` package's typed models: decoding into those costs more than the rest of
-the exporter together at scale.
+:meth:`KubeClient.watch` for watch streams. Both return plain dicts decoded by
+:mod:`exporter.kube.decoding` (only the fields the exporter reads), never the
+``kubernetes`` package's typed models: decoding into those costs 20 times the rest of
+the exporter together at 150,000 pods (``bench/RESULTS.md``).
 """
 
 from __future__ import annotations
@@ -11,14 +12,15 @@ from __future__ import annotations
 import email.utils
 import json
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import aiohttp
 
 from exporter import __version__
 from exporter.kube.config import ApiConfig
+from exporter.kube.decoding import GENERIC, Decoder, Malformed
 from exporter.kube.errors import ApiError, KubeError, StreamError, error_for_status
 
 MAX_LINE_BYTES = 16 * 1024 * 1024  # etcd caps objects at ~1.5 MiB; a longer line is garbage
@@ -81,9 +83,17 @@ class KubeClient:
         return headers
 
     async def get_json(
-        self, path: str, params: Mapping[str, str], *, accept: str = JSON
+        self,
+        path: str,
+        params: Mapping[str, str],
+        *,
+        accept: str = JSON,
+        decode: Callable[[bytes], dict[str, Any]] = GENERIC.object,
     ) -> dict[str, Any]:
-        """GET ``path`` and decode the JSON body; raises an ``ApiError`` subclass on errors."""
+        """GET ``path`` and decode the JSON body; raises an ``ApiError`` subclass on errors.
+
+        ``decode`` is a :class:`~exporter.kube.decoding.Decoder` method: ``page`` for LISTs.
+        """
         session = self._ensure_session()
         timeout = aiohttp.ClientTimeout(
             total=self._request_timeout, sock_connect=self._connect_timeout
@@ -102,12 +112,9 @@ class KubeClient:
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise StreamError("unreachable", _describe(exc)) from None
         try:
-            decoded = json.loads(body)
-        except ValueError:
-            raise StreamError("malformed", f"response to {path} is not JSON") from None
-        if not isinstance(decoded, dict):
-            raise StreamError("malformed", f"response to {path} is not an object")
-        return decoded
+            return decode(body)
+        except Malformed:
+            raise StreamError("malformed", f"response to {path} is not a JSON object") from None
 
     async def watch(
         self,
@@ -116,6 +123,7 @@ class KubeClient:
         *,
         inactivity_timeout: float,
         accept: str = JSON,
+        decoder: Decoder[Any] = GENERIC,
     ) -> AsyncIterator[WatchEvent]:
         """Yield the events of one watch request until the server ends it.
 
@@ -137,7 +145,7 @@ class KubeClient:
                 if response.status != 200:
                     raise await _api_error(response)
                 async for line in _lines(response.content):
-                    yield _decode_event(line)
+                    yield _decode_event(decoder, line)
                     # An idle watch must not keep the last object (a secret's data) alive.
                     del line
         except TimeoutError:
@@ -167,15 +175,11 @@ async def _lines(content: aiohttp.StreamReader) -> AsyncIterator[bytes]:
         raise StreamError("disconnected", "stream ended in the middle of an event")
 
 
-def _decode_event(line: bytes) -> WatchEvent:
+def _decode_event(decoder: Decoder[Any], line: bytes) -> WatchEvent:
     try:
-        decoded = json.loads(line)
-    except ValueError:
-        raise StreamError("malformed", "watch line is not JSON") from None
-    if not isinstance(decoded, dict) or not isinstance(decoded.get("object"), dict):
-        raise StreamError("malformed", "watch line is not an event")
-    event_type = str(decoded.get("type", ""))
-    obj = cast(dict[str, Any], decoded["object"])
+        event_type, obj = decoder.event(line)
+    except Malformed:
+        raise StreamError("malformed", "watch line is not an event") from None
     if event_type == "ERROR":
         raise error_for_status(
             _int(obj.get("code"), 500), str(obj.get("reason", "")), _short(obj.get("message"))
@@ -191,7 +195,7 @@ async def _api_error(response: aiohttp.ClientResponse) -> ApiError:
         status = json.loads(await response.read())
         if isinstance(status, dict):
             reason, message = str(status.get("reason", "")), _short(status.get("message"))
-    except (ValueError, aiohttp.ClientError):
+    except (ValueError, RecursionError, aiohttp.ClientError):
         pass
     retry_after = _retry_after(response.headers.get("Retry-After"))
     return error_for_status(response.status, reason, message, retry_after)

@@ -1,7 +1,10 @@
 """Shapes of the Kubernetes API objects we read, as TypedDicts.
 
 Only the fields the exporter uses are declared; everything is optional (``total=False``)
-because the cluster is untrusted input: reducers must cope with any field missing.
+because the cluster is untrusted input: reducers must cope with any field missing. These
+are also the schemas :mod:`exporter.kube.decoding` decodes into, skipping every field not
+declared here (a pod's managedFields, labels and most of its spec and status never become
+Python objects), so a field a reducer starts to read must be declared here first.
 """
 
 from __future__ import annotations
@@ -18,14 +21,20 @@ class ManagedFieldsEntry(TypedDict, total=False):
     subresource: str
 
 
-class ObjectMeta(TypedDict, total=False):
+class NameMeta(TypedDict, total=False):
+    """The metadata of pods, events, service accounts and metadata-only secrets."""
+
     name: str
     namespace: str
     uid: str
     resourceVersion: str
     creationTimestamp: str
     deletionTimestamp: str
-    labels: dict[str, str]
+
+
+class ObjectMeta(NameMeta, total=False):
+    """The metadata of pull secrets: annotations declare expiries, managedFields rotations."""
+
     annotations: dict[str, str]
     managedFields: list[ManagedFieldsEntry]
 
@@ -43,7 +52,6 @@ class LocalObjectReference(TypedDict, total=False):
 class ContainerSpec(TypedDict, total=False):
     name: str
     image: str
-    imagePullPolicy: str
 
 
 class PodSpec(TypedDict, total=False):
@@ -53,7 +61,6 @@ class PodSpec(TypedDict, total=False):
     initContainers: list[ContainerSpec]
     containers: list[ContainerSpec]
     ephemeralContainers: list[ContainerSpec]
-    nodeName: str
 
 
 class ContainerStateWaiting(TypedDict, total=False):
@@ -63,15 +70,10 @@ class ContainerStateWaiting(TypedDict, total=False):
 
 class ContainerState(TypedDict, total=False):
     waiting: ContainerStateWaiting
-    running: dict[str, object]
-    terminated: dict[str, object]
 
 
 class ContainerStatus(TypedDict, total=False):
     name: str
-    image: str
-    imageID: str
-    ready: bool
     state: ContainerState
 
 
@@ -82,16 +84,14 @@ class PodCondition(TypedDict, total=False):
 
 
 class PodStatus(TypedDict, total=False):
-    phase: str
     conditions: list[PodCondition]
     initContainerStatuses: list[ContainerStatus]
     containerStatuses: list[ContainerStatus]
     ephemeralContainerStatuses: list[ContainerStatus]
-    startTime: str
 
 
 class Pod(TypedDict, total=False):
-    metadata: ObjectMeta
+    metadata: NameMeta
     spec: PodSpec
     status: PodStatus
 
@@ -103,7 +103,7 @@ class Secret(TypedDict, total=False):
 
 
 class ServiceAccount(TypedDict, total=False):
-    metadata: ObjectMeta
+    metadata: NameMeta
     imagePullSecrets: list[LocalObjectReference]
 
 
@@ -120,24 +120,19 @@ class EventSeries(TypedDict, total=False):
     lastObservedTime: str
 
 
-class EventSource(TypedDict, total=False):
-    component: str
-    host: str
-
-
 class Event(TypedDict, total=False):
-    metadata: ObjectMeta
+    metadata: NameMeta
     involvedObject: ObjectReference
     reason: str
     message: str
-    type: str
     count: int
     series: EventSeries
-    source: EventSource
-    reportingComponent: str
-    firstTimestamp: str
-    lastTimestamp: str
-    eventTime: str
+
+
+class PartialObjectMetadata(TypedDict, total=False):
+    """What a metadata-only LIST or watch returns per object."""
+
+    metadata: NameMeta
 
 
 class Status(TypedDict, total=False):
