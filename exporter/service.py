@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Coroutine
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import ProcessCollector
@@ -17,6 +19,7 @@ from exporter.kube.client import KubeClient
 from exporter.kube.config import ApiConfig
 from exporter.kube.reflector import Reflector, ReflectorSettings
 from exporter.kube.targets import watch_targets
+from exporter.metrics.catalog import all_metrics
 from exporter.metrics.exposition import Exposition
 from exporter.metrics.probe import ProbeCollector
 from exporter.metrics.view import Limits
@@ -27,6 +30,8 @@ from exporter.state.sharding import Shard
 
 log = logging.getLogger(__name__)
 SHUTDOWN_SECONDS = 5.0
+"""SIGTERM to exit, at most: in-flight scrapes get the first part, tasks the rest."""
+DRAIN_SECONDS = 2.0
 WARM_EVERY_SECONDS = 1.0
 
 
@@ -54,7 +59,11 @@ class Exporter:
         if self.probe_settings.enabled:
             extra.append(ProbeCollector(self.probe_results))
         self.exposition = Exposition(
-            self.state, limits=limits, extra=tuple(extra), probe=self.probe_results
+            self.state,
+            catalog=all_metrics(probe=self.probe_settings.enabled),
+            limits=limits,
+            extra=tuple(extra),
+            probe=self.probe_results,
         )
         self._client = KubeClient(api)
         self._reflector_settings = reflector_settings or ReflectorSettings()
@@ -63,9 +72,38 @@ class Exporter:
         self._probe_runner: web.AppRunner | None = None
         self._web_config = web_config
         self.url = ""
+        self.failed = asyncio.Event()
+        """Set when a background task ended by itself: the process should exit non-zero."""
 
     async def start(self) -> str:
-        """Start watching and serving; returns the base URL of the HTTP server."""
+        """Start watching and serving; returns the base URL of the HTTP server.
+
+        If serving cannot start (the address is taken), everything started is stopped
+        before the error propagates.
+        """
+        try:
+            return await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(coroutine, name=name)
+        task.add_done_callback(self._ended)
+        self._tasks.append(task)
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled():
+            return
+        # Every task loops until cancelled; one that ends is a bug. The exception type
+        # only: messages of HTTP-library errors can quote header values.
+        error = task.exception()
+        log.critical(
+            "%s ended (%s)", task.get_name(), type(error).__name__ if error else "returned"
+        )
+        self.failed.set()
+
+    async def _start(self) -> str:
         targets = watch_targets(self.settings.namespaces, self.settings.exclude_namespaces)
         for target in targets:
             reflector = Reflector(
@@ -76,11 +114,11 @@ class Exporter:
                 self.state.register_watch(target.resource),
             )
             name = f"reflector {target.resource} {target.path} {target.field_selector}"
-            self._tasks.append(asyncio.create_task(reflector.run(), name=name))
+            self._spawn(reflector.run(), name)
         if self.probe_settings.enabled:
             prober = run_prober(self._client, self.state, self.probe_settings, self.probe_results)
-            self._tasks.append(asyncio.create_task(prober, name="registry probe"))
-        self._tasks.append(asyncio.create_task(self._keep_warm(), name="exposition warmer"))
+            self._spawn(prober, "registry probe")
+        self._spawn(self._keep_warm(), "exposition warmer")
         app = build_app(
             lambda openmetrics: self.exposition.render(openmetrics_format=openmetrics),
             ready=lambda: self.state.synced,
@@ -90,8 +128,8 @@ class Exporter:
         if self._web_config is not None:
             self._web_config.install(app)
             ssl_context = self._web_config.listener_ssl_context
-            self._tasks.append(asyncio.create_task(self._web_config.run(), name="web config"))
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_SECONDS)
+            self._spawn(self._web_config.run(), "web config")
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=DRAIN_SECONDS)
         await self._runner.setup()
         host, port = host_port(self.settings.listen_address)
         await web.TCPSite(self._runner, host or None, port, ssl_context=ssl_context).start()
@@ -120,18 +158,24 @@ class Exporter:
                 self.exposition.warm()
 
     async def stop(self) -> None:
-        """Stop watching and serving, within :data:`SHUTDOWN_SECONDS`."""
-        for task in self._tasks:
-            task.cancel()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(
-                asyncio.gather(*self._tasks, return_exceptions=True), SHUTDOWN_SECONDS
-            )
-        self._tasks.clear()
+        """Stop serving (in-flight scrapes get :data:`DRAIN_SECONDS`), then watching; all
+        within :data:`SHUTDOWN_SECONDS`."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SHUTDOWN_SECONDS
         for runner in (self._runner, self._probe_runner):
             if runner is not None:
                 await runner.cleanup()
         self._runner = self._probe_runner = None
+        for task in self._tasks:
+            task.remove_done_callback(self._ended)
+            task.cancel()
+        if self._tasks:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    asyncio.gather(*self._tasks, return_exceptions=True),
+                    max(deadline - loop.time() - 0.5, 0.1),
+                )
+        self._tasks.clear()
         await self._client.close()
 
 

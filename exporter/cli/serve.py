@@ -16,7 +16,7 @@ from exporter.http.webconfig_watcher import WebConfigWatcher
 from exporter.kube.config import load_api_config
 from exporter.kube.errors import ConfigError
 from exporter.logs import configure_logging
-from exporter.probe.settings import build_ssl_context, parse_duration
+from exporter.probe.settings import build_ssl_context, duration_argument, format_duration
 from exporter.service import Exporter
 from exporter.settings import Settings, load_config_file, merge
 
@@ -123,16 +123,17 @@ def _add_probe_arguments(parser: argparse.ArgumentParser) -> None:
     add(
         "--registry-probe-interval",
         dest="registry_probe_interval",
-        type=parse_duration,
+        type=duration_argument,
         metavar="DURATION",
-        help=f"time between probe rounds, jittered (default: {d.registry_probe_interval:g}s)",
+        help="time between probe rounds, jittered "
+        f"(default: {format_duration(d.registry_probe_interval)})",
     )
     add(
         "--registry-probe-timeout",
         dest="registry_probe_timeout",
-        type=parse_duration,
+        type=duration_argument,
         metavar="DURATION",
-        help=f"time for one probe handshake (default: {d.registry_probe_timeout:g}s)",
+        help=f"time for one probe handshake (default: {format_duration(d.registry_probe_timeout)})",
     )
     add(
         "--registry-probe-concurrency",
@@ -179,6 +180,9 @@ def _add_probe_arguments(parser: argparse.ArgumentParser) -> None:
     add("--registry-probe-insecure-registry", dest="registry_probe_insecure_registries",
         action="append", metavar="HOST[:PORT]",
         help="speak plain HTTP to this registry; repeatable (default: none)")  # fmt: skip
+    add("--registry-probe-github-api", dest="registry_probe_github_api", metavar="URL",
+        help="GitHub REST API asked for the expiry of GitHub tokens accepted at ghcr.io; "
+        f'"" never asks (default: {d.registry_probe_github_api})')  # fmt: skip
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
@@ -207,22 +211,26 @@ def run(args: argparse.Namespace) -> int:
         return 2
     log.info("using %s, API server %s", api.source, api.host)
     try:
-        asyncio.run(_serve(Exporter(settings, api, web_config=web_config)))
+        return asyncio.run(_serve(Exporter(settings, api, web_config=web_config)))
     except OSError as exc:  # the listen address is taken or not ours
         print(f"imagepull-exporter: error: cannot serve: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    return 0
 
 
-async def _serve(exporter: Exporter) -> None:
+async def _serve(exporter: Exporter) -> int:
+    """Serve until SIGINT/SIGTERM (0), or until a background task fails (1)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await exporter.start()
+    waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(exporter.failed.wait())]
     try:
-        await stop.wait()
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
     finally:
+        for wait in waits:
+            wait.cancel()
         log.info("shutting down")
         with contextlib.suppress(Exception):
             await exporter.stop()
+    return 1 if exporter.failed.is_set() else 0

@@ -13,12 +13,17 @@ credential expires or re-reads the projected service-account token every minute.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import os
 import ssl
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import yaml
 from kubernetes import config as kube_config
 from kubernetes.client import Configuration
 
@@ -68,16 +73,23 @@ def load_api_config(kubeconfig: str | None = None, context: str | None = None) -
             namespace = _incluster_namespace()
         else:
             path = explicit or str(Path("~/.kube/config").expanduser())
-            if not Path(path).is_file():
-                raise ConfigError(f"kubeconfig {path} does not exist")
-            kube_config.load_kube_config(
-                config_file=path,
-                context=context,
-                client_configuration=configuration,
-                persist_config=False,
-            )
+            _check_kubeconfig_file(path)
+            with _loader_errors() as failed:
+                kube_config.load_kube_config(
+                    config_file=path,
+                    context=context,
+                    client_configuration=configuration,
+                    persist_config=False,
+                )
+            if failed:
+                raise ConfigError(
+                    f"kubeconfig {path}: its exec credential plugin failed "
+                    "(run kubectl with the same kubeconfig to see why)"
+                )
             source = f"kubeconfig {path}"
             namespace = _context_namespace(path, context)
+        _check_host(configuration.host, source)
+        _check_credential(configuration, source)
         ssl_context = _ssl_context(configuration)
     except ConfigError:
         raise
@@ -91,6 +103,73 @@ def load_api_config(kubeconfig: str | None = None, context: str | None = None) -
         source=source,
         _configuration=configuration,
     )
+
+
+def _check_kubeconfig_file(path: str) -> None:
+    """A readable YAML mapping; messages give a position, never the file's content."""
+    file = Path(path)
+    if not file.exists():
+        raise ConfigError(f"kubeconfig {path} does not exist")
+    if not file.is_file():
+        raise ConfigError(f"kubeconfig {path} is not a file")
+    try:
+        loaded = yaml.safe_load(file.read_bytes())
+    except OSError as exc:
+        raise ConfigError(f"cannot read kubeconfig {path}: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise ConfigError(f"kubeconfig {path} is not valid YAML{where}") from None
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"kubeconfig {path} is not a kubeconfig (a YAML mapping)")
+
+
+class _Capture(logging.Filter):
+    """Takes the loader's ``logging.error`` calls (an exec plugin's stderr, which may hold
+    anything) off the root logger, remembering only that they happened."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.errors = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR:
+            self.errors += 1
+        return False
+
+
+@contextlib.contextmanager
+def _loader_errors() -> Iterator[list[int]]:
+    """Yields a list that is non-empty after the block if the loader logged an error."""
+    root = logging.getLogger()
+    capture, placeholder = _Capture(), logging.NullHandler()
+    root.addFilter(capture)
+    # logging.error() on an unconfigured root would install a stderr handler for good.
+    added = not root.handlers
+    if added:
+        root.addHandler(placeholder)
+    failed: list[int] = []
+    try:
+        yield failed
+    finally:
+        root.removeFilter(capture)
+        if added:
+            root.removeHandler(placeholder)
+        if capture.errors:
+            failed.append(capture.errors)
+
+
+def _check_host(host: object, source: str) -> None:
+    parts = urlsplit(str(host or ""))
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        # The value is not echoed: a server URL may carry a user and password.
+        raise ConfigError(f"{source}: the cluster's server is not an http(s) URL with a host")
+
+
+def _check_credential(configuration: Any, source: str) -> None:
+    value = configuration.api_key.get("BearerToken") or ""
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in str(value)):
+        raise ConfigError(f"{source}: its token contains control characters")
 
 
 def _first_env_kubeconfig() -> str | None:

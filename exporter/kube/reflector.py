@@ -3,8 +3,10 @@
 LIST in pages (``limit``/``continue``) into a sink that replaces its contents, then WATCH
 from the list's resourceVersion with bookmarks and a server-side timeout. A watch that
 ends normally is resumed from the last resourceVersion seen; a 410 Gone (or an expired
-continue token) relists; anything else backs off exponentially with jitter, honouring
-``Retry-After`` on 429.
+continue token) relists, at once after a healthy watch and with back-off when it follows a
+relist; anything else backs off exponentially with jitter, honouring ``Retry-After`` on
+429. Only a watch event ends a back-off: a server that lists fine but fails every watch
+stays paced.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from exporter.kube.client import JSON, METADATA, METADATA_LIST, KubeClient
+from exporter.kube.decoding import decoder_for
 from exporter.kube.errors import (
     ApiError,
     ConfigError,
@@ -113,7 +116,9 @@ class Reflector:
         self.sink = sink
         self.settings = settings or ReflectorSettings()
         self.status = status or ReflectorStatus()
+        self._decoder = decoder_for(target.resource, metadata_only=target.metadata_only)
         self._failures = 0
+        self._progressed = False  # a watch event arrived since the last LIST
         self._resume_at = ""
 
     async def run(self) -> None:
@@ -127,7 +132,11 @@ class Reflector:
                 resource_version = await self._watch(resource_version)
             except Gone:
                 self._restarted("gone")
-                resource_version = None  # relist now: client-go does not back off on 410
+                resource_version = None
+                if not self._progressed:
+                    # A 410 right after a relist (HA API servers whose watch caches lag
+                    # each other): pace the relists as client-go's back-off manager does.
+                    await asyncio.sleep(self._next_backoff())
             except TooManyRequests as exc:
                 resource_version = resource_version and self._resume_at
                 self._restarted("throttled")
@@ -140,6 +149,20 @@ class Reflector:
                 delay = self._next_backoff()
                 log.warning(
                     "%s watch failed (%s); retrying in %.1fs", self.target.resource, exc, delay
+                )
+                await asyncio.sleep(delay)
+            except Exception as exc:
+                # A bug or an input nobody foresaw must not end the watch for good (the
+                # exporter would look alive while watching nothing). Only the type is
+                # logged: messages of HTTP-library errors can quote header values.
+                resource_version = resource_version and self._resume_at
+                self._restarted("error")
+                delay = self._next_backoff()
+                log.error(
+                    "%s watch failed unexpectedly (%s); retrying in %.1fs",
+                    self.target.resource,
+                    type(exc).__name__,
+                    delay,
                 )
                 await asyncio.sleep(delay)
 
@@ -157,27 +180,45 @@ class Reflector:
         raise AssertionError("unreachable")
 
     async def _list(self) -> str:
-        """LIST every page into the sink; returns the list's resourceVersion."""
-        params = {"limit": str(self.settings.page_size), **self.target.selectors()}
+        """LIST every page into the sink; returns the list's resourceVersion.
+
+        The next page is requested before this one is applied, so the server prepares it
+        while the sink works: two pages at most are held, never the whole list.
+        """
         self.sink.begin_relist(initial=not self.status.synced)
-        continue_token = ""
+        fetch = asyncio.ensure_future(self._page(""))
         while True:
-            page_params = {**params, "continue": continue_token} if continue_token else params
-            page = await self.client.get_json(
-                self.target.path,
-                page_params,
-                accept=METADATA_LIST if self.target.metadata_only else JSON,
-            )
-            for item in _items(page):
-                self.sink.upsert(item)
-            metadata = page.get("metadata") or {}
+            page = await fetch
+            metadata = page.get("metadata")
+            metadata = metadata if isinstance(metadata, dict) else {}
             continue_token = str(metadata.get("continue") or "")
+            if continue_token:
+                fetch = asyncio.ensure_future(self._page(continue_token))
+            try:
+                for item in _items(page):
+                    self.sink.upsert(item)
+            except BaseException:
+                fetch.cancel()
+                raise
+            del page
             if not continue_token:
                 break
         self.sink.end_relist()
-        self._healthy()
+        self._healthy(progress=False)
+        self._progressed = False
         self.status.synced = True
         return str(metadata.get("resourceVersion") or "")
+
+    async def _page(self, continue_token: str) -> dict[str, Any]:
+        params = {"limit": str(self.settings.page_size), **self.target.selectors()}
+        if continue_token:
+            params["continue"] = continue_token
+        return await self.client.get_json(
+            self.target.path,
+            params,
+            accept=METADATA_LIST if self.target.metadata_only else JSON,
+            decode=self._decoder.page,
+        )
 
     async def _watch(self, resource_version: str) -> str:
         """Follow one watch request; returns the resourceVersion to resume from."""
@@ -193,6 +234,7 @@ class Reflector:
             params,
             inactivity_timeout=self.settings.inactivity_timeout,
             accept=METADATA if self.target.metadata_only else JSON,
+            decoder=self._decoder,
         )
         started, delivered = time.monotonic(), 0
         async for event in stream:
@@ -205,15 +247,19 @@ class Reflector:
                 self.sink.upsert(event.object)
             resource_version = _resource_version(event.object) or resource_version
             self._resume_at = resource_version
-            self._healthy()
+            self._healthy(progress=True)
             del event  # a quiet watch must not hold the last raw object (secret data)
         if not delivered and time.monotonic() - started < 1.0:
             # A server that ends every watch at once must not turn this into a busy loop.
             await asyncio.sleep(self._next_backoff())
         return resource_version
 
-    def _healthy(self) -> None:
-        self._failures = 0
+    def _healthy(self, *, progress: bool) -> None:
+        """A LIST or a watch event succeeded; only a watch event ends the back-off, so a
+        server that lists fine but fails every watch at once is still paced."""
+        if progress:
+            self._failures = 0
+            self._progressed = True
         self.status.up = True
         self.status.last_event_time = time.time()
 
@@ -223,13 +269,24 @@ class Reflector:
             self.status.up = False
 
     def _next_backoff(self) -> float:
-        settings = self.settings
-        delay = min(
-            settings.backoff_initial * settings.backoff_multiplier**self._failures,
-            settings.backoff_max,
-        )
+        delay = backoff_delay(self.settings, self._failures, random.random())
         self._failures += 1
-        return delay * (1 + settings.backoff_jitter * random.random())
+        return delay
+
+
+def backoff_delay(settings: ReflectorSettings, failures: int, draw: float) -> float:
+    """The wait after ``failures`` consecutive failures; ``draw`` in [0, 1) is the jitter.
+
+    >>> s = ReflectorSettings()
+    >>> [round(backoff_delay(s, n, 0.0), 1) for n in range(7)]
+    [0.8, 1.6, 3.2, 6.4, 12.8, 25.6, 30.0]
+    >>> backoff_delay(s, 0, 0.999) < 0.8 * 1.5
+    True
+    """
+    # Capped exponent: a day of failures must not overflow the float (2.0**1100 raises).
+    growth = settings.backoff_multiplier ** min(failures, 64)
+    delay = min(settings.backoff_initial * growth, settings.backoff_max)
+    return delay * (1 + settings.backoff_jitter * draw)
 
 
 def _items(page: dict[str, Any]) -> list[dict[str, Any]]:

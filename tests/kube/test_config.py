@@ -143,10 +143,28 @@ async def test_in_cluster_token_is_reread_when_it_rotates(
     assert page["kind"] == "NamespaceList"
 
 
+def _kubeconfig(server: str | None = "https://127.0.0.1:1", **user: object) -> str:
+    cluster = {"server": server} if server is not None else {}
+    return yaml.safe_dump({"apiVersion": "v1", "kind": "Config", "current-context": "x",
+                           "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
+                           "clusters": [{"name": "c", "cluster": cluster}],
+                           "users": [{"name": "u", "user": user}]})  # fmt: skip
+
+
+EXEC_MISSING = {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": "/no-such-plugin"}
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("not: [valid", "cannot load Kubernetes configuration"),
+        ("not: [valid", r"is not valid YAML \(line 1, column 12\)$"),
+        ("hello", "is not a kubeconfig"),
+        ("", "is not a kubeconfig"),
+        (_kubeconfig(exec=EXEC_MISSING), "its exec credential plugin failed"),
+        (_kubeconfig("not a url", token="t"), "server is not an http"),
+        (_kubeconfig(None, token="t"), "server is not an http"),
+        (_kubeconfig("ftp://example.com", token="t"), "server is not an http"),
+        (_kubeconfig(token="line\r\nX-Injected: 1"), "token contains control characters"),
         (json.dumps({"apiVersion": "v1", "kind": "Config"}), "cannot load Kubernetes"),
         (
             yaml.safe_dump({"apiVersion": "v1", "kind": "Config", "current-context": "x",
@@ -156,12 +174,20 @@ async def test_in_cluster_token_is_reread_when_it_rotates(
         ),
     ],
 )  # fmt: skip
-def test_unusable_kubeconfig_is_one_clear_error(tmp_path: Path, content: str, message: str) -> None:
+def test_unusable_kubeconfig_is_one_clear_error(
+    tmp_path: Path, content: str, message: str, capfd: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "kubeconfig"
     path.write_text(content)
     with pytest.raises(ConfigError, match=message) as raised:
         load_api_config(str(path))
     assert "\n" not in str(raised.value)
+    assert capfd.readouterr().err == ""  # the loader's own logging.error is not let through
+
+
+def test_kubeconfig_directory(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="is not a file"):
+        load_api_config(str(tmp_path))
 
 
 def test_missing_kubeconfig(tmp_path: Path) -> None:

@@ -8,10 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from exporter.kube.client import KubeClient
 from exporter.kube.config import load_api_config
-from exporter.kube.reflector import Reflector, ReflectorSettings, ReflectorStatus, WatchTarget
+from exporter.kube.reflector import (
+    Reflector,
+    ReflectorSettings,
+    ReflectorStatus,
+    WatchTarget,
+    backoff_delay,
+)
 from exporter.simulator import Simulator
 from exporter.simulator.faults import (
     DisconnectMidLine,
@@ -24,7 +31,7 @@ from exporter.simulator.faults import (
 )
 from exporter.state.records import ServiceAccountRecord
 from exporter.state.reducers import key_by_name, reduce_service_account
-from exporter.state.store import ObjectStore
+from exporter.state.store import ObjectStore, StorePartition
 from tests.conftest import eventually
 
 FAST = ReflectorSettings(
@@ -180,3 +187,121 @@ async def test_wrong_token_is_reported_down(simulator: Simulator, tmp_path: Path
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         await client.close()
+
+
+@pytest.mark.parametrize(
+    ("failures", "draw", "expected"),
+    [(0, 0.0, 0.8), (1, 0.0, 1.6), (3, 0.0, 6.4), (5, 0.0, 25.6), (6, 0.0, 30.0),
+     (10_000, 0.0, 30.0), (0, 0.5, 1.0), (6, 0.999, 30.0 * 1.4995)],
+    ids=["first", "doubles", "grows", "below-cap", "capped", "a-day-of-failures",
+         "jitter", "jitter-at-cap"],
+)  # fmt: skip
+def test_backoff_grows_is_capped_and_jittered(failures: int, draw: float, expected: float) -> None:
+    assert backoff_delay(ReflectorSettings(), failures, draw) == pytest.approx(expected)
+
+
+class RaisingOnce(StorePartition[ServiceAccountRecord]):
+    """A sink whose first upsert raises what no error class foresaw."""
+
+    def __init__(self) -> None:
+        self.store = ObjectStore(reduce_service_account, key_by_name)
+        super().__init__(self.store)
+        self.raised = False
+
+    def upsert(self, obj: dict[str, Any]) -> None:
+        if not self.raised:
+            self.raised = True
+            raise ValueError("Forbidden control character detected in headers")
+        super().upsert(obj)
+
+
+async def test_an_unexpected_exception_is_counted_and_retried(
+    simulator: Simulator, kubeconfig: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    simulator.create(service_account("sa-0"))
+    client = KubeClient(load_api_config(str(kubeconfig)))
+    store, status = RaisingOnce(), ReflectorStatus()
+    target = WatchTarget("serviceaccounts", "/api/v1/serviceaccounts")
+    task = asyncio.create_task(Reflector(client, target, store, FAST, status).run())
+    try:
+        await eventually(lambda: status.synced)
+        assert status.restarts["error"] == 1
+        assert {r.name for r in store.store} == {"sa-0", "default"}
+        assert not task.done()
+        (line,) = [r.getMessage() for r in caplog.records if "unexpectedly" in r.getMessage()]
+        assert "ValueError" in line
+        assert "control character" not in line  # messages may quote header values
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await client.close()
+
+
+class CountingLists(StorePartition[ServiceAccountRecord]):
+    def __init__(self) -> None:
+        super().__init__(ObjectStore(reduce_service_account, key_by_name))
+        self.lists = 0
+
+    def begin_relist(self, *, initial: bool) -> None:
+        self.lists += 1
+        super().begin_relist(initial=initial)
+
+
+async def test_repeated_410_relists_with_back_off(simulator: Simulator, kubeconfig: Path) -> None:
+    # An API server whose watch cache lags answers every watch with 410: without back-off
+    # that is hundreds of full LISTs a second. Back-off from 0.2 s doubling: a handful.
+    simulator.inject(Gone(resource="serviceaccounts", verb="watch", times=10_000))
+    client = KubeClient(load_api_config(str(kubeconfig)))
+    store, status = CountingLists(), ReflectorStatus()
+    paced = ReflectorSettings(page_size=2, inactivity_timeout=5, backoff_initial=0.2)
+    target = WatchTarget("serviceaccounts", "/api/v1/serviceaccounts")
+    task = asyncio.create_task(Reflector(client, target, store, paced, status).run())
+    try:
+        await eventually(lambda: status.restarts["gone"] >= 3)
+        await asyncio.sleep(1.0)
+        assert store.lists <= 6
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await client.close()
+
+
+class RecordingSimulator(Simulator):
+    """The simulator, remembering the query of every API request."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.queries: list[dict[str, str]] = []
+
+    async def _handle_api(self, request: web.Request) -> web.StreamResponse:
+        self.queries.append(dict(request.query))
+        return await super()._handle_api(request)
+
+
+async def test_lists_are_paginated_and_watches_bounded(tmp_path: Path) -> None:
+    sim = RecordingSimulator(token="test-token-not-secret", bookmark_interval=0.2)
+    sim.load_scenario("empty")
+    await sim.start()
+    for n in range(5):
+        sim.create(service_account(f"sa-{n}"))
+    sim.write_kubeconfig(tmp_path / "kubeconfig")
+    client = KubeClient(load_api_config(str(tmp_path / "kubeconfig")))
+    status = ReflectorStatus()
+    target = WatchTarget("serviceaccounts", "/api/v1/serviceaccounts")
+    store = ObjectStore(reduce_service_account, key_by_name)
+    task = asyncio.create_task(Reflector(client, target, store.partition(), FAST, status).run())
+    try:
+        await eventually(lambda: any(q.get("watch") == "true" for q in sim.queries))
+        lists = [q for q in sim.queries if "watch" not in q]
+        (watch,) = [q for q in sim.queries if q.get("watch") == "true"]
+        assert len(lists) == 3  # 6 objects, pages of 2
+        assert all(q["limit"] == "2" for q in lists)
+        assert [bool(q.get("continue")) for q in lists] == [False, True, True]
+        assert watch["allowWatchBookmarks"] == "true"
+        assert 30 <= int(watch["timeoutSeconds"]) <= 60
+        assert watch["resourceVersion"]
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await client.close()
+        await sim.stop()
