@@ -91,11 +91,11 @@ class Rendered:
 
     @property
     def test_pod(self) -> Manifest:
-        (found,) = [m for m in self.of_kind("Pod") if "helm.sh/hook" in annotations(m)]
+        (found,) = [m for m in self.of_kind("Pod") if "helm.sh/hook" in annotations_of(m)]
         return found
 
 
-def annotations(manifest: Manifest) -> dict[str, str]:
+def annotations_of(manifest: Manifest) -> dict[str, str]:
     found: dict[str, str] = manifest["metadata"].get("annotations") or {}
     return found
 

@@ -24,7 +24,7 @@ from tests.deploy.chart import (
     VARIANTS,
     Manifest,
     Rendered,
-    annotations,
+    annotations_of,
     render,
 )
 
@@ -306,7 +306,7 @@ def test_web_config_secret_only_with_tls_or_basic_auth(rendered: Rendered) -> No
 
 def test_helm_test_pod_checks_readyz_with_the_exporter_image(rendered: Rendered) -> None:
     pod = rendered.test_pod
-    assert annotations(pod)["helm.sh/hook"] == "test"
+    assert annotations_of(pod)["helm.sh/hook"] == "test"
     (container,) = pod["spec"]["containers"]
     assert container["image"] == rendered.exporter["image"] == "imagepull-exporter:0.1.0"
     assert container["command"][:2] == ["python", "-c"]

@@ -12,10 +12,15 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "deploy" / "Dockerfile"
 LOCK = ROOT / "deploy" / "requirements.lock"
+BUILD_LOCK = ROOT / "deploy" / "build.lock"
+VENV = "/opt/imagepull-exporter"
 
 Instruction = tuple[str, str]
 
@@ -80,24 +85,118 @@ def test_read_only_root_friendly(stages: list[list[Instruction]]) -> None:
 
 def test_oci_labels(stages: list[list[Instruction]]) -> None:
     labels = " ".join(_args(stages[-1], "LABEL"))
-    for key in ("title", "description", "version", "revision", "licenses", "base.name"):
+    keys = ("title", "description", "version", "revision", "source", "licenses", "base.name")
+    for key in keys:
         assert f"org.opencontainers.image.{key}=" in labels
 
 
-def test_dependencies_come_only_from_the_lock(stages: list[list[Instruction]]) -> None:
-    runs = " ".join(_args(stages[0], "RUN"))
-    assert "--no-deps --only-binary=:all: -r requirements.lock" in runs
-    assert "pip check" in runs
-    assert all("--no-deps" in part for part in runs.split("pip install")[1:])
+def _pip_commands(stage: list[Instruction]) -> list[str]:
+    """Every pip invocation of the stage's RUN lines, one string each."""
+    runs = " && ".join(_args(stage, "RUN"))
+    return [part.strip() for part in runs.split("&&") if "-m pip" in part]
+
+
+def test_dependencies_come_only_from_the_locks(stages: list[list[Instruction]]) -> None:
+    commands = _pip_commands(stages[0])
+    installs = [c for c in commands if " install " in c]
+    assert installs
+    for command in installs:
+        assert "--no-deps" in command, command  # nothing is resolved at build time
+        assert "--only-binary=:all:" in command or command.endswith("/wheels/*.whl"), command
+    assert any(c.endswith("--only-binary=:all: -r requirements.lock") for c in installs)
+    assert any(c.endswith("--only-binary=:all: -r build.lock") for c in installs)
+    assert any(c.endswith(" check") for c in commands)
+
+
+def test_the_image_carries_no_package_installer(stages: list[list[Instruction]]) -> None:
+    """The runtime venv is made without pip; everything goes into it through the build
+    stage's own pip (--python), so neither pip nor setuptools reaches the image."""
+    assert f"python -m venv --without-pip {VENV}" in _args(stages[0], "RUN")[0]
+    for command in _pip_commands(stages[0]):
+        if command.endswith("-r build.lock") or " wheel " in command:
+            assert "--python" not in command, command  # the build backend stays out
+        else:
+            assert f"--python {VENV}/bin/python" in command, command
+    assert not [c for c in _pip_commands(stages[0]) if f"{VENV}/bin/pip" in c]
+    (copied,) = [c for c in _args(stages[-1], "COPY") if c.startswith("--from=")]
+    assert copied == f"--from=build {VENV} {VENV}"
+
+
+def test_the_wheel_is_built_with_the_pinned_setuptools(stages: list[list[Instruction]]) -> None:
+    (wheel,) = [c for c in _pip_commands(stages[0]) if " wheel " in c]
+    assert "--no-build-isolation" in wheel  # isolation would download setuptools unpinned
+    pins = _pins(BUILD_LOCK)
+    assert set(pins) == {"setuptools"}
+    build_system = tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]
+    for requirement in map(Requirement, build_system["requires"]):
+        assert requirement.specifier.contains(pins[canonicalize_name(requirement.name)])
+
+
+def test_versions_agree() -> None:
+    """The image's VERSION, the package's version and the chart's appVersion are one."""
+    (arg,) = re.findall(r"^ARG VERSION=(\S+)$", DOCKERFILE.read_text(), re.M)
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    chart = yaml.safe_load((ROOT / "deploy/helm/imagepull-exporter/Chart.yaml").read_text())
+    assert arg == project["version"] == chart["appVersion"]
+
+
+def _dockerignore_pattern(pattern: str) -> re.Pattern[str]:
+    """Docker's .dockerignore syntax (Go filepath.Match plus ``**``); a pattern that names
+    a directory also covers everything under it."""
+    regex = ""
+    for part in re.split(r"(\*\*/?|\*|\?)", pattern.strip("/")):
+        if part.startswith("**"):
+            regex += "(?:.*/)?" if part.endswith("/") else ".*"
+        elif part == "*":
+            regex += "[^/]*"
+        elif part == "?":
+            regex += "[^/]"
+        else:
+            regex += re.escape(part)
+    return re.compile(regex + "(?:/.*)?")
+
+
+def _sent_to_docker(path: str, patterns: list[str]) -> bool:
+    sent = True
+    for pattern in patterns:  # the last matching pattern wins
+        negated = pattern.startswith("!")
+        if _dockerignore_pattern(pattern.lstrip("!")).fullmatch(path):
+            sent = negated
+    return sent
+
+
+def test_dockerignore_sends_exactly_what_the_build_copies(
+    stages: list[list[Instruction]],
+) -> None:
+    # The docs build with the repository root as context, where .dockerignore must sit.
+    assert "-f deploy/Dockerfile" in DOCKERFILE.read_text()
+    patterns = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    copied = [source for copy in _args(stages[0], "COPY") for source in copy.split()[:-1]]
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout.split()
+    for path in tracked:
+        needed = any(path == c or path.startswith(c.rstrip("/") + "/") for c in copied)
+        assert _sent_to_docker(path, patterns) == needed, path
+    for junk in (".git/HEAD", "exporter/__pycache__/x.cpython-311.pyc", ".cache/x"):
+        assert not _sent_to_docker(junk, patterns), junk
+
+
+def _pins(lock: Path) -> dict[str, str]:
+    pins: dict[str, str] = {}
+    for line in lock.read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, version = re.fullmatch(r"([A-Za-z0-9._-]+)==([A-Za-z0-9.+!-]+)", line).groups()  # type: ignore[union-attr]
+            pins[canonicalize_name(name)] = version
+    return pins
 
 
 def _lock() -> dict[str, str]:
-    pins: dict[str, str] = {}
-    for line in LOCK.read_text().splitlines():
-        if line and not line.startswith("#"):
-            name, version = re.fullmatch(r"([A-Za-z0-9._-]+)==([A-Za-z0-9.+!-]+)", line).groups()  # type: ignore[union-attr]
-            pins[re.sub(r"[-_.]+", "-", name).lower()] = version
-    return pins
+    return _pins(LOCK)
 
 
 def test_lock_pins_every_project_dependency_exactly() -> None:
@@ -146,10 +245,29 @@ def test_lock_installs_and_the_console_script_runs(
 
     # --no-compile: byte-compiling the kubernetes models is most of an install's time.
     run("install", "--no-compile", "--no-deps", "--only-binary=:all:", "-r", "requirements.lock")
-    run("wheel", "--no-deps", "--wheel-dir", str(tmp_path / "wheels"), ".")
+    # The build stage's own Python: the pinned setuptools, then the wheel without isolation.
+    builder = tmp_path / "builder"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(builder)], check=True)
+    build = [*pip[:3], "--python", str(builder / "bin" / "python"), *pip[5:]]
+    for args in (
+        ("install", "--no-compile", "--no-deps", "--only-binary=:all:", "-r", "build.lock"),
+        (
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--wheel-dir",
+            str(tmp_path / "wheels"),
+            ".",
+        ),
+    ):
+        done = subprocess.run(
+            [*build, *args], check=False, cwd=context, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
     (wheel,) = (tmp_path / "wheels").glob("imagepull_exporter-*.whl")
     run("install", "--no-compile", "--no-deps", str(wheel))
     run("check")
+    assert not list(venv.glob("lib/python*/site-packages/pip")), "pip reached the image"
     helped = subprocess.run(
         [str(venv / "bin" / "imagepull-exporter"), "--help"],
         check=False,
