@@ -3,11 +3,13 @@ builds it into the default install: namespace monitoring, no Helm bookkeeping, n
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 import yaml
@@ -43,7 +45,7 @@ def test_a_hand_edit_a_leftover_and_a_deletion_are_caught(
     assert render.differences(tmp_path) == []
 
 
-def _kustomize(folder: Path) -> list[dict[str, object]]:
+def _kustomize(folder: Path) -> list[dict[str, Any]]:
     kubectl = shutil.which("kubectl")
     assert kubectl, "kubectl is needed (.ci/install installs it)"
     built = subprocess.run(
@@ -70,3 +72,42 @@ def test_kustomize_builds_the_prometheus_operator_objects() -> None:
     kinds = {str(o["kind"]) for o in _kustomize(MANIFESTS / "monitoring")}
     assert "ServiceMonitor" in kinds
     assert kinds <= {"ServiceMonitor", "PrometheusRule", "ConfigMap"}
+
+
+def _documented_overlays() -> dict[str, str]:
+    """docs/install.md's kustomization examples, by the folder their first line names."""
+    text = (ROOT / "docs" / "install.md").read_text()
+    blocks = re.findall(r"```yaml\n# ([\w-]+)/kustomization\.yaml\n(.*?)```", text, re.S)
+    return dict(blocks)
+
+
+def test_the_documented_overlays_move_everything_to_their_namespace(tmp_path: Path) -> None:
+    """Built exactly as docs/install.md writes them, next to a ``deploy`` folder."""
+    overlays = _documented_overlays()
+    assert set(overlays) == {"my-overlay", "my-monitoring-overlay"}
+    (tmp_path / "deploy").symlink_to(ROOT / "deploy")
+    for folder, text in overlays.items():
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "kustomization.yaml").write_text(text)
+    base = _kustomize(tmp_path / "my-overlay")
+    for obj in base:
+        metadata = obj["metadata"]
+        assert isinstance(metadata, dict)
+        if obj["kind"] == "ClusterRoleBinding":
+            assert obj["subjects"] == [
+                {
+                    "kind": "ServiceAccount",
+                    "name": "imagepull-exporter",
+                    "namespace": "observability",
+                }
+            ]
+        elif obj["kind"] != "ClusterRole":
+            assert metadata["namespace"] == "observability", obj["kind"]
+    (deployment,) = [o for o in base if o["kind"] == "Deployment"]
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == "registry.example.com/imagepull-exporter:0.1.0"
+    monitoring = _kustomize(tmp_path / "my-monitoring-overlay")
+    assert {o["metadata"]["namespace"] for o in monitoring} == {"observability"}
+    (monitor,) = [o for o in monitoring if o["kind"] == "ServiceMonitor"]
+    # Where Prometheus looks for the exporter's Service: moved with it.
+    assert monitor["spec"]["namespaceSelector"] == {"matchNames": ["observability"]}
