@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from exporter.audit.report import Report
+from exporter.audit.report import INFERRED, Report
 
 
 def human_duration(seconds: float) -> str:
@@ -23,13 +23,16 @@ def human_duration(seconds: float) -> str:
     return f"{int(seconds)}s"
 
 
-def expires_in(expires_at: float | None, now: float) -> str:
-    """``EXPIRED 8h ago``, ``in 3h`` or ``unknown``."""
+def expires_in(expires_at: float | None, now: float, source: str | None = None) -> str:
+    """``EXPIRED 8h ago``, ``in 3h`` or ``unknown``; ``(inferred)`` when guessed from the
+    last rotation and the kind's lifetime rather than read from the token or annotation."""
     if expires_at is None:
         return "unknown"
     if expires_at <= now:
-        return f"EXPIRED {human_duration(now - expires_at)} ago"
-    return f"in {human_duration(expires_at - now)}"
+        text = f"EXPIRED {human_duration(now - expires_at)} ago"
+    else:
+        text = f"in {human_duration(expires_at - now)}"
+    return f"{text} (inferred)" if source == INFERRED else text
 
 
 def age(when: float | None, now: float) -> str:
@@ -51,7 +54,8 @@ def render_text(report: Report) -> str:
             ["namespace", "secret", "registry", "kind", "expires in", "last rotated",
              "problems", "pods", "status"],
             [
-                [r.namespace, r.secret, r.registry, r.kind, expires_in(r.expires_at, now),
+                [r.namespace, r.secret, r.registry, r.kind,
+                 expires_in(r.expires_at, now, r.expiry_source),
                  age(r.last_rotated, now), ",".join(r.problems) or "-", str(r.pods), r.status]
                 for r in report.credentials
             ],
@@ -65,7 +69,7 @@ def render_text(report: Report) -> str:
             [
                 [r.namespace, r.secret, str(r.pods),
                  f"exists in namespace {', '.join(r.found_in)}" if r.found_in
-                 else "exists in no namespace"]
+                 else "not found in the audited namespaces"]
                 for r in report.missing
             ],
         )  # fmt: skip
@@ -95,6 +99,7 @@ def render_text(report: Report) -> str:
     if report.fixes or report.failing:
         for fix in report.fixes:
             out.append(f"# {fix.problem}")
+            out += [f"#   {note}" for note in fix.notes]
             out += fix.commands
             out.append("")
         by_cause: dict[tuple[str, str], list[str]] = {}
@@ -116,13 +121,14 @@ def report_dict(report: Report) -> dict[str, Any]:
         "needs_action": report.needs_action,
         "credentials": [
             {**asdict(r), "problems": list(r.problems), "needs_action": r.needs_action,
-             "expires_in": expires_in(r.expires_at, now)}
+             "expires_in": expires_in(r.expires_at, now, r.expiry_source)}
             for r in report.credentials
         ],
         "missing_secrets": [{**asdict(r), "found_in": list(r.found_in)} for r in report.missing],
         "uncovered_registries": [asdict(r) for r in report.uncovered],
         "failing_pods": [{**asdict(r), "needs_action": r.needs_action} for r in report.failing],
-        "fixes": [{"problem": f.problem, "commands": list(f.commands)} for f in report.fixes],
+        "fixes": [{"problem": f.problem, "commands": list(f.commands), "notes": list(f.notes)}
+                  for f in report.fixes],
     }  # fmt: skip
 
 

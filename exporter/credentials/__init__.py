@@ -10,7 +10,7 @@ from exporter.credentials.annotations import (
     GENERATOR_EXPIRY_ANNOTATIONS,
 )
 from exporter.credentials.credential import Credential, ExpirySource, ParsedSecret
-from exporter.credentials.keyring import covering_keys, registry_matches
+from exporter.credentials.keyring import covering_keys, key_matches, registry_matches
 from exporter.credentials.kinds import Kind, typical_lifetime_seconds
 from exporter.credentials.problems import PULL_SECRET_TYPES, Problem
 from exporter.credentials.pull_secret import parse_pull_secret
@@ -27,6 +27,7 @@ __all__ = [
     "ParsedSecret",
     "Problem",
     "covering_keys",
+    "key_matches",
     "normalise_registry_key",
     "parse_pull_secret",
     "registry_matches",

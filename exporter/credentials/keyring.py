@@ -94,6 +94,25 @@ def _image_name(image: str) -> str | None:
     return ref.name if ref else None
 
 
+def key_matches(key: str, image: str) -> bool:
+    """:func:`registry_matches` for a key already normalised (``Credential.registry``).
+
+    Normalising is not idempotent (kubelet strips one ``/v1/`` or ``/v2/``), so a stored
+    key must not be normalised again: ``ghcr.io/v1/v2/x`` is kept as ``ghcr.io/v2/x``.
+
+    >>> key_matches("ghcr.io/v2/x", "ghcr.io/v2/x/app")
+    True
+    >>> registry_matches("ghcr.io/v2/x", "ghcr.io/v2/x/app")  # normalised to ghcr.io/x
+    False
+    """
+    target = _image_name(image)
+    if target is None:
+        return False
+    if urls_match(key, target):
+        return True
+    return key == DEFAULT_REGISTRY_KEY and is_default_registry_match(target)
+
+
 def registry_matches(key: str, image: str) -> bool:
     """Whether kubelet would offer the credential stored under ``key`` for ``image``.
 
@@ -107,12 +126,7 @@ def registry_matches(key: str, image: str) -> bool:
     False
     """
     normalised = normalise_registry_key(key)
-    target = _image_name(image)
-    if normalised is None or target is None:
-        return False
-    if urls_match(normalised, target):
-        return True
-    return normalised == DEFAULT_REGISTRY_KEY and is_default_registry_match(target)
+    return normalised is not None and key_matches(normalised, image)
 
 
 def covering_keys(keys: Iterable[str], image: str) -> list[str]:

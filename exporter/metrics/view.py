@@ -8,15 +8,16 @@ from functools import cached_property, lru_cache
 from typing import NamedTuple
 
 from exporter import __version__
-from exporter.credentials import registry_matches
+from exporter.credentials import key_matches
 from exporter.probe.results import ProbeResults
 from exporter.state.cluster import RESOURCES, ClusterState
 from exporter.state.joins import pod_secret_refs
 from exporter.state.records import ContainerRecord, PodRecord
 from exporter.state.reducers import UNKNOWN_REGISTRY
 
-# Pods share images and secrets share registry keys: each pair is matched once.
-_matches = lru_cache(maxsize=65536)(registry_matches)
+# Pods share images and secrets share registry keys: each pair is matched once. Keys are
+# Credential.registry, already normalised: normalising again would strip a second /v2/.
+_matches = lru_cache(maxsize=65536)(key_matches)
 
 
 class FailingContainer(NamedTuple):

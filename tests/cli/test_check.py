@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
+import shutil
 import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,8 +38,9 @@ async def _check(*args: str) -> tuple[int, str, str]:
     return proc.returncode, out.decode(), err.decode()
 
 
-async def _started(scenario: str, tmp_path: Path) -> tuple[Simulator, Path]:
-    sim = Simulator(token="t")
+async def _started(scenario: str, tmp_path: Path, *, tls: bool = False) -> tuple[Simulator, Path]:
+    # kubectl sends a bearer token over TLS only
+    sim = Simulator(token="t", tls=tls)
     sim.load_scenario(scenario)
     await sim.start()
     path = tmp_path / "kubeconfig"
@@ -121,9 +125,10 @@ async def test_planted_problems_and_fixes(planted: Path) -> None:
     ) in out
     assert "kubectl rollout restart deployment/api --namespace shop" in out
     assert "exists in namespace other" in out
-    assert "kubectl get secret quay-pull --namespace other -o yaml" in out
-    assert "kubectl apply --namespace shop -f -" in out
-    assert "kubectl rollout restart deployment/web --namespace shop" in out
+    assert "kubectl get secret quay-pull --namespace other -o json | jq " in out
+    assert "| kubectl create --namespace shop -f -" in out
+    # web pulls fine today and will pull with the copy next time: no restart for it
+    assert "kubectl rollout restart deployment/web" not in out
     assert "api-7d9f8b6c5d-x2k4q" in out
     assert " auth " in out
 
@@ -170,7 +175,8 @@ async def test_demo_names_each_problem(demo: Path) -> None:
     assert "kubectl create secret docker-registry ecr-pull" in out
     assert "kubectl create secret docker-registry ghcr-pull --docker-server=ghcr.io" in out
     assert "kubectl rollout restart deployment/payments-api --namespace payments" in out
-    assert "kubectl get secret quay-pull --namespace default -o yaml" in out
+    assert "kubectl get secret quay-pull --namespace default -o json | jq " in out
+    assert "kubectl rollout restart deployment/web-frontend --namespace web" in out
 
 
 async def test_healthy_cluster_exits_zero(tmp_path: Path) -> None:
@@ -215,3 +221,82 @@ def test_workload_and_expiry_wording() -> None:
     assert expires_in(None, 0) == "unknown"
     assert expires_in(1000 - 8 * 3600, 1000) == "EXPIRED 8h ago"
     assert expires_in(1000 + 3 * 3600 + 5, 1000) == "in 3h"
+
+
+# --- the printed fixes, run as printed ------------------------------------------------------
+
+FRESH_TOKEN = "fresh-token-2b7e"
+
+
+async def _shell(command: str, kubeconfig: Path) -> tuple[int, str]:
+    proc = await asyncio.create_subprocess_exec(
+        "bash", "-c", command, env={**os.environ, "KUBECONFIG": str(kubeconfig)},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    out, _ = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode()
+
+
+def _docker_config(sim: Simulator, namespace: str, name: str) -> dict[str, Any]:
+    secret = sim.get("secrets", namespace, name)
+    [(key, value)] = secret["data"].items()
+    document = json.loads(base64.b64decode(value))
+    return dict(document["auths"] if key == ".dockerconfigjson" else document)
+
+
+@pytest.mark.skipif(not (shutil.which("kubectl") and shutil.which("jq")), reason="kubectl, jq")
+async def test_fixes_run_as_printed_and_keep_what_works(tmp_path: Path) -> None:
+    """An expired registry in a three-registry secret, an Opaque secret used as pull
+    secret, and a secret made in the wrong namespace: paste every printed command (the
+    placeholders filled in), and check finds nothing left, with the healthy entries kept."""
+    sim, kubeconfig = await _started("empty", tmp_path, tls=True)
+    try:
+        for ns in ("shop", "other"):
+            sim.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+        expired = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 3600))
+        config = {key: {"auth": base64.b64encode(login).decode()} for key, login in (
+            ("https://ghcr.io", b"ci:old"), ("quay.io", b"bot:quay"),
+            ("registry.local:5000", b"admin:local"))}  # fmt: skip
+        (tmp_path / "config.json").write_text(json.dumps({"auths": config}))
+        for command in (
+            "kubectl create secret docker-registry multi --namespace shop "
+            f"--from-file=.dockerconfigjson={tmp_path / 'config.json'}",
+            "kubectl annotate secret multi --namespace shop "
+            f"imagepull-exporter/expires-at.ghcr.io={expired}",
+            "kubectl create secret generic tool-creds --namespace shop --from-literal=password=x",
+            "kubectl create secret docker-registry shared --namespace other "
+            "--docker-server=harbor.example.com --docker-username=robot --docker-password=h",
+        ):
+            code, output = await _shell(command, kubeconfig)
+            assert code == 0, f"{command}\n{output}"
+        sim.create(_pod("shop", "api-7d9f8b6c5d-x2k4q", "ghcr.io/acme/api:1", "multi"))
+        sim.create(_pod("shop", "tool-0", "harbor.example.com/t/tool:1", "tool-creds"))
+        sim.create(_pod("shop", "web-5f7d8c9b4-fz9xl", "harbor.example.com/t/web:1", "shared"))
+
+        status, out, _ = await _check("--kubeconfig", str(kubeconfig), "-o", "json")
+        assert status == 1
+        fixes = {f["problem"].partition(":")[0]: f["commands"] for f in json.loads(out)["fixes"]}
+        assert sorted(fixes) == ["shop/multi", "shop/shared", "shop/tool-creds"]
+        later = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 90 * 86400))
+        for command in (c for commands in fixes.values() for c in commands):
+            filled = (command.replace("<user>", "robot").replace("<new token>", FRESH_TOKEN)
+                      .replace("<new expiry, RFC 3339>", later))  # fmt: skip
+            code, output = await _shell(filled, kubeconfig)
+            assert code == 0, f"{filled}\n{output}"
+
+        status, out, err = await _check("--kubeconfig", str(kubeconfig))
+        assert (status, err) == (0, ""), out
+        assert out.rstrip().endswith("OK: nothing needs action")
+        fresh = base64.b64encode(f"robot:{FRESH_TOKEN}".encode()).decode()
+        multi = _docker_config(sim, "shop", "multi")
+        assert {k: v["auth"] for k, v in multi.items()} == {
+            "quay.io": config["quay.io"]["auth"],
+            "registry.local:5000": config["registry.local:5000"]["auth"],
+            "ghcr.io": fresh,
+        }
+        assert sim.get("secrets", "shop", "tool-creds")["type"] == "kubernetes.io/dockerconfigjson"
+        assert list(_docker_config(sim, "shop", "tool-creds")) == ["harbor.example.com"]
+        assert _docker_config(sim, "shop", "shared") == _docker_config(sim, "other", "shared")
+    finally:
+        await sim.stop()
