@@ -130,8 +130,9 @@ METRICS = (
     MetricSpec(
         "imagepull_secret_last_rotated_timestamp_seconds",
         "gauge",
-        "Unix time the pull secret's data last changed: from managedFields, else when the "
-        "exporter saw it change, else its creation.",
+        "Unix time the pull secret's data last changed: the newest managedFields time of a "
+        "manager owning the data (a later metadata-only write by that manager moves it too), "
+        "else when the exporter saw the data change, else its creation.",
         NS_SECRET,
         _rotated,
         depends=SECRETS,
@@ -210,7 +211,8 @@ METRICS = (
         "imagepull_registry_uncovered_pods",
         "gauge",
         "Pods with pull secrets none of which covers an image's registry under kubelet's "
-        "matching rules (the image may be public: join with failures before alerting).",
+        "matching rules, counting pods whose referenced secrets are all missing or of the "
+        "wrong type (the image may be public: join with failures before alerting).",
         ("namespace", "registry"),
         _uncovered,
         depends=JOINS,

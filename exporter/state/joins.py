@@ -7,8 +7,15 @@ from exporter.state.records import PodRecord
 
 
 def pod_secret_refs(state: ClusterState) -> list[tuple[PodRecord, tuple[str, ...]]]:
-    """Each pod with its pull secrets: its own plus its service account's, as kubelet sees
-    them (admission usually copies the latter into the pod already), without repeats."""
+    """Each pod with its pull secrets: its own plus its service account's, without repeats.
+
+    kubelet reads only ``pod.spec.imagePullSecrets``; the ServiceAccount admission plugin
+    copies the account's list into a pod once, at creation, and only into a pod that has
+    none. The account's list is added here so that a secret is reported as depended on
+    (or missing) before the next pod is created from it. So after a secret is added to an
+    account, existing pods count as using it although kubelet will not until they are
+    recreated.
+    """
     refs = []
     for pod in state.pods:
         account = state.serviceaccounts.get((pod.namespace, pod.service_account))

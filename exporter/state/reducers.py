@@ -213,8 +213,9 @@ def make_secret_reducer(
         if old is None:
             rotated = written or created
         elif digest != old.data_digest:
-            # The API's word when it has one, so that a restart reports the same time;
-            # else we saw it now.
+            # The API's word when it has one, so that a restart usually reports the same
+            # time (not when the data's manager has since written only metadata: its
+            # managedFields time moved with that write); else we saw it now.
             rotated = written if written is not None else clock()
         else:
             rotated = old.last_rotated
@@ -248,7 +249,12 @@ def _digest(items: Iterable[tuple[str, object]]) -> str:
 
 
 def _data_write_time(meta: ObjectMeta) -> float | None:
-    """Latest managedFields time of a manager that wrote the secret's data."""
+    """Latest managedFields time of a manager that owns the secret's data.
+
+    An entry's time is its manager's last write to any field: a manager that owns the
+    data and later changes only an annotation looks like a rotation (the API keeps no
+    per-field time). A manager that never touched the data never counts.
+    """
     latest: float | None = None
     for entry in _dicts(meta.get("managedFields")):
         fields = entry.get("fieldsV1")
