@@ -39,7 +39,8 @@ _HINTS: dict[Cause, str] = {
         "(kubectl create secret docker-registry NAME --docker-server=REGISTRY "
         "--docker-username=USER --docker-password=TOKEN --dry-run=client -o yaml "
         "| kubectl apply -f -), check the pod or its service account lists it in "
-        "imagePullSecrets, then restart the pods."
+        "imagePullSecrets, then restart the pods. Harbor also answers 401 'unauthorized to "
+        "access repository' to a robot account without pull permission on the project."
     ),
     Cause.DENIED: (
         "The credentials are valid but may not read this repository (or it does not "
@@ -90,7 +91,9 @@ _HINTS: dict[Cause, str] = {
     ),
     Cause.DISK: (
         "The node could not store or unpack the image layers: free disk space on the "
-        "node's image filesystem (crictl rmi --prune) and check its health."
+        "node's image filesystem (crictl rmi --prune) and check its health (read-only or "
+        "failing disk, permissions or SELinux labels on the runtime's storage, a corrupt "
+        "snapshot)."
     ),
     Cause.BACKOFF: (
         "kubelet is waiting before retrying an earlier failed pull: look at the pod's "

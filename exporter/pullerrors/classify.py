@@ -8,6 +8,8 @@ Classification(cause=<Cause.RATE_LIMIT: 'rate_limit'>, image='nginx:1.27', regis
 >>> classify("Unable to retrieve some image pull secrets (regcred); attempting to pull "
 ...          "the image may not succeed.", reason="FailedToRetrieveImagePullSecret").cause
 <Cause.SECRET_MISSING: 'secret_missing'>
+>>> classify('(combined from similar events): Failed to pull image "nginx": ... i/o timeout').cause
+<Cause.NETWORK: 'network'>
 """
 
 from __future__ import annotations
@@ -15,8 +17,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from exporter.images.reference import ImageReference
 from exporter.pullerrors.causes import Cause
-from exporter.pullerrors.messages import bounded, find_image, without_quoted_tokens
+from exporter.pullerrors.messages import (
+    bounded,
+    find_reference,
+    find_registry,
+    for_matching,
+    without_aggregation_prefix,
+)
 from exporter.pullerrors.signals import SIGNALS
 
 # Reasons that say the cause on their own, whatever the message (kubelet's event reasons
@@ -43,15 +52,15 @@ class Classification:
     registry: str | None
 
 
-def _cause_of(text: str) -> Cause | None:
-    lowered = without_quoted_tokens(text).lower()
+def _cause_of(text: str, image: tuple[str, ImageReference] | None) -> Cause | None:
+    lowered = for_matching(text, image)
     for signal in SIGNALS:
         if signal.found_in(lowered):
             return signal.cause
     return None
 
 
-def _cause(text: str, reason: str | None) -> Cause:
+def _cause(text: str, reason: str | None, image: tuple[str, ImageReference] | None) -> Cause:
     if reason in _DECISIVE_REASONS:
         return _DECISIVE_REASONS[reason]
     only = _ONLY_A_REASON.fullmatch(text)
@@ -60,7 +69,7 @@ def _cause(text: str, reason: str | None) -> Cause:
         return _DECISIVE_REASONS[word]
     if word == "ImagePullBackOff":
         return Cause.BACKOFF
-    found = _cause_of(text)
+    found = _cause_of(text, image)
     if found is not None:
         return found
     if _BACKOFF.fullmatch(text) is not None:
@@ -75,8 +84,9 @@ def classify(message: str, *, reason: str | None = None) -> Classification:
 
     ``reason`` is the event reason or waiting reason when known; ErrImageNeverPull,
     InvalidImageName, FailedToRetrieveImagePullSecret and RegistryUnavailable decide the
-    cause on their own. Never raises on any ``str``; inspects at most
-    :data:`~exporter.pullerrors.messages.MAX_INSPECTED_CHARS` characters.
+    cause on their own. client-go's ``(combined from similar events): `` prefix is
+    ignored, and the image's own name never decides. Never raises on any ``str``;
+    inspects at most :data:`~exporter.pullerrors.messages.MAX_INSPECTED_CHARS` characters.
 
     >>> found = classify('Failed to pull image "quay.io/acme/api:v1": rpc error: code = '
     ...                  'Unknown desc = reading manifest v1 in quay.io/acme/api: manifest unknown')
@@ -85,6 +95,8 @@ def classify(message: str, *, reason: str | None = None) -> Classification:
     >>> classify("").cause
     <Cause.UNKNOWN: 'unknown'>
     """
-    text = bounded(message)
-    image, registry = find_image(text)
-    return Classification(_cause(text, reason), image, registry)
+    text = without_aggregation_prefix(bounded(message))
+    image = find_reference(text)
+    if image is None:
+        return Classification(_cause(text, reason, None), None, find_registry(text))
+    return Classification(_cause(text, reason, image), image[0], image[1].registry)

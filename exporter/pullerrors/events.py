@@ -36,8 +36,12 @@ PULL_WAITING_REASONS: frozenset[str] = frozenset(
 _ALWAYS_PULL_REASONS = frozenset(
     {"InspectFailed", "ErrImageNeverPull", "FailedToRetrieveImagePullSecret"}
 )
-_FAILED_PULL = re.compile(r"\s*failed to pull image\b", re.IGNORECASE)
-_BACKOFF_PULL = re.compile(r"\s*back-off pulling image\b", re.IGNORECASE)
+# After more than 10 similar events in 10 minutes client-go's correlator keeps one Event
+# whose message it prefixes (tools/record/events_cache.go); network errors, each with a
+# new "dial tcp IP:PORT", reach that within minutes, so the prefix is allowed.
+_AGGREGATED = r"\s*(?:\(combined from similar events\):\s*)?"
+_FAILED_PULL = re.compile(_AGGREGATED + r"failed to pull image\b", re.IGNORECASE)
+_BACKOFF_PULL = re.compile(_AGGREGATED + r"back-off pulling image\b", re.IGNORECASE)
 # Only the start of a message decides, so a huge one costs nothing extra.
 _PREFIX_CHARS = 256
 
@@ -47,10 +51,14 @@ def pull_failure_event(reason: str, message: str) -> Classification | None:
 
     Covered reasons: Failed (``Failed to pull image ...`` only), BackOff (``Back-off
     pulling image ...`` only), InspectFailed, ErrImageNeverPull,
-    FailedToRetrieveImagePullSecret.
+    FailedToRetrieveImagePullSecret; with or without client-go's aggregation prefix.
 
     >>> pull_failure_event("Failed", "Error: ErrImagePull") is None
     True
+    >>> pull_failure_event("Failed", "(combined from similar events): Failed to pull "
+    ...                    'image "nginx": ... connection reset by peer').cause.value
+    'network'
+
     >>> pull_failure_event("ErrImageNeverPull", 'Container image "app:dev" is not '
     ...                    "present with pull policy of Never").cause.value
     'never_pull'

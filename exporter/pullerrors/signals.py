@@ -1,7 +1,9 @@
 """The wording that gives each cause away, in the order it is tried.
 
-Every pattern is matched against the lower-cased, bounded message with quoted images and
-URLs blanked out. The order is the classification rule, and it matters:
+Every pattern is matched against the lower-cased, bounded message with quoted tokens,
+URLs and the runtimes' unquoted repeats of the image blanked out
+(:func:`~exporter.pullerrors.messages.for_matching`). The order is the classification
+rule, and it matters:
 
 1. Local, unambiguous conditions first (``never_pull``, ``secret_missing``,
    ``invalid_name``, ``rate_limit``, ``platform``, ``disk``, ``tls``): their wording
@@ -48,8 +50,11 @@ class Signal:
 
     def found_in(self, lowered: str) -> bool:
         """Whether the lower-cased message carries this signal."""
-        if any(phrase in lowered for phrase in self.phrases):
-            return True
+        # A plain loop over the phrases: this runs ~15 times per message, and any() over a
+        # generator costs more than the substring tests themselves.
+        for phrase in self.phrases:
+            if phrase in lowered:
+                return True
         return any(key in lowered and pattern.search(lowered) for key, pattern in self.patterns)
 
 
@@ -82,7 +87,13 @@ SIGNALS: tuple[Signal, ...] = (
             "couldn't parse image name",
             "invalid reference format",
             "failed to apply default image tag",
-            "did not resolve to an alias and no unqualified-search registries",
+            # containers/image pkg/shortnames: "... no unqualified-search registries are
+            # defined in X" or "... no containers-registries.conf(5) was found"
+            "did not resolve to an alias and no ",
+            # containers/image pkg/shortnames, short-name-mode "enforcing" without a TTY,
+            # and CRI-O's rewording of it (internal/storage/image.go)
+            "short-name resolution enforced",
+            "short name mode is enforcing",
             "no registries configured while trying to pull an unqualified image",
             "repository name must be canonical",
             "repository name must have at least one component",
@@ -108,6 +119,9 @@ SIGNALS: tuple[Signal, ...] = (
             "in the manifest list entries",  # moby: no matching manifest for linux/arm64 in ...
             "no image found in manifest list for architecture",
             "no image found in image index for architecture",
+            # moby daemon/images: "image with reference X was found but does not match the
+            # specified platform: wanted A, actual: B" (newer: "but its platform (B) ...")
+            "does not match the specified platform",
         ),
         (("cannot be used on this platform", re.compile(r"image operating system \S+ cannot")),),
     ),
@@ -119,10 +133,29 @@ SIGNALS: tuple[Signal, ...] = (
             "failed to extract layer",
             "failed to register layer",
             "failed to unpack layer",
-            "error processing tar file",
+            # moby "Error processing tar file(...)"; containers/storage "processing tar
+            # file(...)" under CRI-O's "adding layer with blob" (containers/image
+            # storage/storage_dest.go: committing a downloaded layer to local storage)
+            "processing tar file",
+            "adding layer with blob",
+            # containerd core/unpack / rootfs/apply.go: the snapshotter, not the registry
+            "failed to prepare extraction snapshot",
+            "apply layer error",
             "applylayer exit status",
             "input/output error",
             "read-only file system",
+        ),
+        # A Go PathError on a local path ("mkdir /var/lib/containerd/...: permission
+        # denied") is the node's storage, not the registry's denial.
+        (
+            (
+                "permission denied",
+                re.compile(
+                    r"\b(?:open|openat|mkdir|mkdirat|lstat|stat|write|rename|remove|unlinkat|"
+                    r"chown|lchown|chmod|mknod|symlink|link|setxattr|lsetxattr) "
+                    r"/\S{0,512}(?: /\S{0,512})?: permission denied"  # symlink OLD NEW
+                ),
+            ),
         ),
     ),
     Signal(
@@ -167,7 +200,8 @@ SIGNALS: tuple[Signal, ...] = (
             "denied:",
             "access forbidden",
         ),
-        (_word("forbidden"), _status("403", "forbidden")),
+        # _word("denied"): a bare trailing answer, `Head "https://...": denied` (moby)
+        (_word("forbidden"), _word("denied"), _status("403", "forbidden")),
     ),
     Signal(
         Cause.AUTH,

@@ -48,11 +48,11 @@ KUBELET = [
         "ghcr.io",
     ),
     row(
-        "kubelet back-off with inner error, talos#10274 style",
-        'Back-off pulling image "192.168.1.100:5000/dev/account-service:latest": ErrImagePull: failed to pull and unpack image "192.168.1.100:5000/dev/account-service:latest": failed to resolve image: failed to do request: Head "https://192.168.1.100:5000/v2/dev/account-service/manifests/latest": http: server gave HTTP response to HTTPS client',
+        "kubelet image_manager.go back-off form around siderolabs/talos#1524's error",
+        'Back-off pulling image "192.168.1.100:32000/core:0.2.19": ErrImagePull: rpc error: code = Unknown desc = failed to pull and unpack image "192.168.1.100:32000/core:0.2.19": failed to resolve reference "192.168.1.100:32000/core:0.2.19": failed to do request: Head https://192.168.1.100:32000/v2/core/manifests/0.2.19: http: server gave HTTP response to HTTPS client',
         TLS,
-        "192.168.1.100:5000/dev/account-service:latest",
-        "192.168.1.100:5000",
+        "192.168.1.100:32000/core:0.2.19",
+        "192.168.1.100:32000",
     ),
     row(
         "kubelet back-off inner NotFound, waiting message",
@@ -87,6 +87,34 @@ KUBELET = [
         'Back-off pulling image "busybox": ErrImagePull: something the runtime never said before',
         UNKNOWN,
         "busybox",
+        "docker.io",
+    ),
+    row(
+        "client-go events_cache.go aggregate of kubelet's Failed (containerd dial timeout)",
+        '(combined from similar events): Failed to pull image "busybox:1.36.1": rpc error: code = Unknown desc = failed to pull and unpack image "docker.io/library/busybox:1.36.1": failed to resolve reference "docker.io/library/busybox:1.36.1": failed to do request: Head "https://registry-1.docker.io/v2/library/busybox/manifests/1.36.1": dial tcp 104.244.46.186:443: i/o timeout',
+        NET,
+        "busybox:1.36.1",
+        "docker.io",
+    ),
+    row(
+        "client-go events_cache.go aggregate of kubelet's Failed (connection reset)",
+        '(combined from similar events): Failed to pull image "nginx:latest": rpc error: code = Unknown desc = failed to pull and unpack image "docker.io/library/nginx:latest": failed to resolve reference "docker.io/library/nginx:latest": failed to do request: Head "https://registry-1.docker.io/v2/library/nginx/manifests/latest": read tcp 10.2.0.50:50896->18.233.78.24:443: read: connection reset by peer',
+        NET,
+        "nginx:latest",
+        "docker.io",
+    ),
+    row(
+        "client-go events_cache.go aggregate of kubelet's back-off with inner error",
+        '(combined from similar events): Back-off pulling image "ghcr.io/acme/api:2": ErrImagePull: failed to pull and unpack image "ghcr.io/acme/api:2": failed to resolve reference "ghcr.io/acme/api:2": failed to authorize: failed to fetch anonymous token: unexpected status from GET request to https://ghcr.io/token?scope=repository%3Aacme%2Fapi%3Apull&service=ghcr.io: 401 Unauthorized',
+        A,
+        "ghcr.io/acme/api:2",
+        "ghcr.io",
+    ),
+    row(
+        "client-go events_cache.go aggregate of kubelet's bare back-off",
+        '(combined from similar events): Back-off pulling image "busybox:1.36.1"',
+        BACKOFF,
+        "busybox:1.36.1",
         "docker.io",
     ),
     row(
@@ -307,7 +335,7 @@ CONTAINERD = [
         "docker.io",
     ),
     row(
-        "containerd platform (pod event, 8633044949)",
+        "containerd core/images/image.go no match for platform, kubelet-quoted short name",
         'Failed to pull image "nginx:1.14.2": rpc error: code = NotFound desc = failed to pull and unpack image "nginx:1.14.2": no match for platform in manifest: not found',
         PLAT,
         "nginx:1.14.2",
@@ -349,10 +377,10 @@ CONTAINERD = [
         "docker.io",
     ),
     row(
-        "containerd dial i/o timeout (public report 67341943895)",
-        'Failed to pull image "busybox:1.36.1": failed to pull and unpack image "docker.io/library/busybox:1.36.1": failed to resolve reference "docker.io/library/busybox:1.36.1": failed to do request: Head "https://registry-1.docker.io/v2/library/busybox/manifests/1.36.1": dial tcp 108.160.165.173:443: i/o timeout',
+        "containerd resolver.go dial i/o timeout (dagger/dagger#8705)",
+        'failed to do request: Head "https://registry-1.docker.io/v2/library/docker/manifests/24-dind": dial tcp 162.125.2.3:443: i/o timeout',
         NET,
-        "busybox:1.36.1",
+        "registry-1.docker.io/library/docker:24-dind",
         "docker.io",
     ),
     row(
@@ -390,6 +418,10 @@ CONTAINERD = [
         "10.255.255.1:5000/app/nope:v1",
         "10.255.255.1:5000",
     ),
+    # containerd cancels a pull that made no progress for image_pull_progress_timeout (the
+    # report's log: "cancel pulling image ... because of no progress in 1m0s"): a stalled
+    # transfer. A pull cancelled because its pod went away says the same, for a pod whose
+    # series are about to vanish anyway.
     row(
         "kubernetes#131521 code = Canceled",
         'Failed to pull image "private_registery.mydomain/csg/idrac_to_kafka:1.2": rpc error: code = Canceled desc = failed to pull and unpack image "private_registery.mydomain/csg/idrac_to_kafka:1.2": context canceled',
@@ -487,6 +519,20 @@ CONTAINERD = [
         DISK,
         "mcr.microsoft.com/windows/servercore:ltsc2022",
         "mcr.microsoft.com",
+    ),
+    row(
+        "containerd rootfs/apply.go + snapshots/storage: extraction snapshot, missing parent",
+        'Failed to pull image "nginx": rpc error: code = Unknown desc = failed to pull and unpack image "docker.io/library/nginx:latest": failed to prepare extraction snapshot "extract-123456789-abcd sha256:9f3c1a": failed to create snapshot: missing parent "k8s.io/1/sha256:4d2e7b" bucket: not found',
+        DISK,
+        "nginx",
+        "docker.io",
+    ),
+    row(
+        "containerd/containerd#9128 symlink permission denied while extracting",
+        'Failed to pull image "docker.io/calico/node:v3.25.1": rpc error: code = Unknown desc = failed to pull and unpack image "docker.io/calico/node:v3.25.1": failed to extract layer sha256:b1d7f02a32791d579abb161bccbf82ba1deaa7fb57805c93e84ddd30f0cb9560: mount callback failed on /var/lib/containerd/tmpmounts/containerd-mount3830924437: symlink /usr/lib/systemd/system/reboot.target /var/lib/containerd/tmpmounts/containerd-mount3830924437/etc/systemd/system/ctrl-alt-del.target: permission denied: unknown',
+        DISK,
+        "docker.io/calico/node:v3.25.1",
+        "docker.io",
     ),
     row(
         "containerd unpack layer",

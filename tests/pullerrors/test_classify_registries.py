@@ -2,8 +2,9 @@
 
 Each row is (message, cause, image, registry), its id naming the source: the runtime's
 source (containers/image docker/docker_image_src.go, docker_client.go,
-pkg/shortnames; moby distribution/errors.go, registry errors as cri-dockerd relays
-them) or the public issue where the message was reported (repository#number). Registry
+storage/storage_dest.go, pkg/shortnames; CRI-O internal/storage/image.go; moby
+distribution/errors.go, daemon/images, registry errors as cri-dockerd relays them) or the
+public issue where the message was reported (repository#number). Registry
 wording: Docker Hub, ECR, GCR / Artifact Registry, ACR, GHCR, Quay, GitLab, Harbor,
 registry.k8s.io and self-hosted distribution.
 """
@@ -188,6 +189,66 @@ CRIO = [
         "rcr.rijksapps.nl/ghcr-rig/org/app:pr-692",
         "rcr.rijksapps.nl",
     ),
+    # CRI-O >= 1.34 enforces short names (cri-o/cri-o#9401); internal/storage/image.go
+    # rewords containers/image's "short-name resolution enforced but cannot prompt
+    # without a TTY", and kubelet's InspectFailed event quotes the image as "".
+    row(
+        "longhorn/longhorn#12268 short name mode is enforcing",
+        'Failed to inspect image "": rpc error: code = Unknown desc = short name mode is enforcing, but image name longhornio/longhorn-manager:v1.10.0 returns ambiguous list',
+        INV,
+        "longhornio/longhorn-manager:v1.10.0",
+        "docker.io",
+    ),
+    row(
+        "FusionAuth/charts#118 short name mode is enforcing (OKE)",
+        'Failed to inspect image "": rpc error: code = Unknown desc = short name mode is enforcing, but image name fusionauth/fusionauth-app:1.60.2 returns ambiguous list',
+        INV,
+        "fusionauth/fusionauth-app:1.60.2",
+        "docker.io",
+    ),
+    row(
+        "1Password/connect-helm-charts#283 short name mode is enforcing",
+        'Failed to inspect image "": rpc error: code = Unknown desc = short name mode is enforcing, but image name 1password/onepassword-operator:1.12.0 returns ambiguous list',
+        INV,
+        "1password/onepassword-operator:1.12.0",
+        "docker.io",
+    ),
+    row(
+        "containers/image pkg/shortnames enforcing without a TTY",
+        "Error: short-name resolution enforced but cannot prompt without a TTY",
+        INV,
+        None,
+        None,
+    ),
+    row(
+        "containers/image pkg/shortnames without registries.conf",
+        'short-name "busybox" did not resolve to an alias and no containers-registries.conf(5) was found',
+        INV,
+        "busybox",
+        "docker.io",
+    ),
+    # gap: containers/storage failures committing a downloaded layer are the node's
+    row(
+        "orbstack/orbstack#1037 CRI-O adding layer, tar permission",
+        'rpc error: code = Unknown desc = writing blob: adding layer with blob "sha256:bccd10f490ab0f3fba61b193d1b80af91b17ca9bdca9768a16ed05ce16552fcb": Error processing tar file(exit status 1): Error while loading /: Permission denied',
+        DISK,
+        None,
+        None,
+    ),
+    row(
+        "containers/storage chrootarchive processing tar file (xattrs unsupported)",
+        'Failed to pull image "nginx:1.27": rpc error: code = Unknown desc = writing blob: adding layer with blob "sha256:4f4fb700ef54461cfa02571ae0db9a0dc1e0cdb5577484a6d75e68dc38e8acc1": processing tar file(lsetxattr /usr/bin/ping: operation not supported): exit status 1',
+        DISK,
+        "nginx:1.27",
+        "docker.io",
+    ),
+    row(
+        "containers/image storage_dest.go adding layer, unpacking failed",
+        'Failed to pull image "quay.io/ansible/awx-ee:latest": rpc error: code = Unknown desc = writing blob: adding layer with blob "sha256:d865617f929d019bc8240e48ac30981f27cf3f56ab30b05c99164d4d7b904438": unpacking failed (error: exit status 1; output: open /usr/share/zoneinfo/zone.tab: no space left on device)',
+        DISK,
+        "quay.io/ansible/awx-ee:latest",
+        "quay.io",
+    ),
 ]
 
 DOCKERSHIM = [
@@ -304,6 +365,48 @@ DOCKERSHIM = [
         None,
     ),
     row(
+        "moby daemon/images platform mismatch (docker docs, image history --platform)",
+        "Error response from daemon: image with reference alpine:latest was found but does not match the specified platform: wanted linux/s390x",
+        PLAT,
+        "alpine:latest",
+        "docker.io",
+    ),
+    row(
+        "moby daemon/images platform mismatch through cri-dockerd",
+        'Failed to pull image "arm64only:1": rpc error: code = Unknown desc = Error response from daemon: image with reference arm64only:1 was found but does not match the specified platform: wanted linux/amd64, actual: linux/arm64',
+        PLAT,
+        "arm64only:1",
+        "docker.io",
+    ),
+    row(
+        "moby integration/image platform mismatch, newer wording",
+        "image with reference multiplatform:latest was found but its platform (linux/aarch64) does not match the specified platform (windows/amd64)",
+        PLAT,
+        "multiplatform:latest",
+        "docker.io",
+    ),
+    row(
+        "domcyrus/rustnet#4 GHCR bare denied",
+        'Error response from daemon: Head "https://ghcr.io/v2/domcyrus/rustnet/manifests/latest": denied',
+        D,
+        "ghcr.io/domcyrus/rustnet:latest",
+        "ghcr.io",
+    ),
+    row(
+        "noslate-project/noslate#50 GHCR bare denied.",
+        'docker: Error response from daemon: Head "https://ghcr.io/v2/noslate-project/noslate-demo/manifests/0.0.1": denied.',
+        D,
+        "ghcr.io/noslate-project/noslate-demo:0.0.1",
+        "ghcr.io",
+    ),
+    row(
+        "rootless-containers/usernetes#8 local open permission denied",
+        'failed pulling image "k8s.gcr.io/pause:3.1": Error response from daemon: open /etc/docker/certs.d/k8s.gcr.io: permission denied',
+        DISK,
+        "k8s.gcr.io/pause:3.1",
+        "k8s.gcr.io",
+    ),
+    row(
         "moby EOF",
         'Failed to pull image "harbor.example.org/lib/app:2": rpc error: code = Unknown desc = Error response from daemon: Get "https://harbor.example.org/v2/": EOF',
         NET,
@@ -336,8 +439,8 @@ REGISTRIES = [
         "docker.io",
     ),
     row(
-        "Docker Hub rate limit as user (CI report)",
-        "toomanyrequests: You have reached your pull rate limit as 'geraldobl58'",
+        "Docker Hub rate limit as user (lucas42/lucos_deploy_orb#132)",
+        "429 toomanyrequests: You have reached your pull rate limit as 'lucas42'",
         RL,
         None,
         None,
@@ -422,7 +525,7 @@ REGISTRIES = [
         "us-docker.pkg.dev",
     ),
     row(
-        "Artifact Registry nonexistent repository, live report",
+        "Artifact Registry missing repository: 404 from the token endpoint (containerd remotes/docker/auth/fetch.go)",
         'Failed to pull image "us-docker.pkg.dev/gke-demos-345619/does-not-exist/nope:v1": failed to pull and unpack image "us-docker.pkg.dev/gke-demos-345619/does-not-exist/nope:v1": failed to resolve reference "us-docker.pkg.dev/gke-demos-345619/does-not-exist/nope:v1": failed to authorize: failed to fetch oauth token: unexpected status from GET request to https://us-docker.pkg.dev/v2/token?scope=repository%3Agke-demos-345619%2Fdoes-not-exist%2Fnope%3Apull&service=us-docker.pkg.dev: 404 Not Found',
         NF,
         "us-docker.pkg.dev/gke-demos-345619/does-not-exist/nope:v1",
@@ -472,7 +575,7 @@ REGISTRIES = [
         "myacr.azurecr.io",
     ),
     row(
-        "ACR invalid username/password (aroacr report)",
+        "ACR through containers/image docker_client.go getBearerToken, invalid username/password",
         'Failed to pull image "aroacr10737.azurecr.io/ratings-api:v1": rpc error: code = Unknown desc = unable to retrieve auth token: invalid username/password: unauthorized: authentication required, visit https://aka.ms/acr/authorization for more information.',
         A,
         "aroacr10737.azurecr.io/ratings-api:v1",

@@ -33,6 +33,24 @@ PULL_EVENTS = [
         id="BackOff with inner error",
     ),
     pytest.param(
+        "Failed",
+        '(combined from similar events): Failed to pull image "busybox:1.36.1": rpc error: code = Unknown desc = failed to pull and unpack image "docker.io/library/busybox:1.36.1": failed to resolve reference "docker.io/library/busybox:1.36.1": failed to do request: Head "https://registry-1.docker.io/v2/library/busybox/manifests/1.36.1": dial tcp 104.244.46.186:443: i/o timeout',
+        Cause.NETWORK,
+        id="Failed aggregated by client-go (events_cache.go, x68 over 5h54m)",
+    ),
+    pytest.param(
+        "BackOff",
+        '(combined from similar events): Back-off pulling image "busybox:1.36.1"',
+        Cause.BACKOFF,
+        id="BackOff aggregated by client-go (events_cache.go)",
+    ),
+    pytest.param(
+        "InspectFailed",
+        'Failed to inspect image "": rpc error: code = Unknown desc = short name mode is enforcing, but image name longhornio/longhorn-manager:v1.10.0 returns ambiguous list',
+        Cause.INVALID_NAME,
+        id="InspectFailed short name enforcing (longhorn/longhorn#12268)",
+    ),
+    pytest.param(
         "InspectFailed",
         'Failed to apply default image tag "nginx:1.27:alpine": couldn\'t parse image reference "nginx:1.27:alpine": invalid reference format',
         Cause.INVALID_NAME,
@@ -76,6 +94,16 @@ NOT_PULL_EVENTS = [
         "BackOff",
         "Back-off restarting failed container app in pod api-7d4b9c_default(1f2e)",
         id="crash loop back-off",
+    ),
+    pytest.param(
+        "BackOff",
+        "(combined from similar events): Back-off restarting failed container app in pod api-7d4b9c_default(1f2e)",
+        id="aggregated crash loop back-off",
+    ),
+    pytest.param(
+        "Failed",
+        "(combined from similar events): Error: ErrImagePull",
+        id="aggregated summary of a pull failure",
     ),
     pytest.param(
         "Unhealthy",
