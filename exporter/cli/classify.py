@@ -1,10 +1,12 @@
 """``imagepull-exporter classify``: why did this pull fail? One JSON line per message.
 
 Messages come from the arguments, or from stdin one per line, e.g. pasted from
-``kubectl describe pod`` (the Events table columns are stripped, blank and header lines
-skipped) or ``kubectl get events``. The output never echoes the message: it may hold
-anything, and the fields printed are bounded (a cause, a parsed image reference, a
-registry host, a kubelet reason word).
+``kubectl describe pod`` (the Events table columns are stripped; blank, header and
+container-field lines such as ``State:`` or ``Image:`` skipped; ``Reason: X`` read as the
+bare reason) or ``kubectl get events``. Stdin is read as bytes and decoded as UTF-8 with
+replacement, so a binary paste never stops it, whatever the locale. The output never
+echoes the message: it may hold anything, and the fields printed are bounded (a cause, a
+parsed image reference, a registry host, a kubelet reason word).
 
     $ imagepull-exporter classify 'Failed to pull image "nginx": ... no basic auth credentials'
     {"input": 1, "cause": "auth", "registry": "docker.io", "image": "nginx"}
@@ -17,7 +19,7 @@ import json
 import re
 import sys
 from collections.abc import Iterable, Iterator
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from exporter.pullerrors import classify, hint
 
@@ -40,8 +42,16 @@ _GET_EVENT = re.compile(
 )
 # kubectl describe pod, container state: "      Message:   Back-off pulling image ..."
 _STATE_MESSAGE = re.compile(r"\s*Message:\s+(?P<message>.*)", re.DOTALL)
-# Table headers, separators and section titles carry no message.
-_NOT_A_MESSAGE = re.compile(r"\s*(?:Events:.*|Type\s+Reason\s+Age.*|-+(?:\s+-+)*|LAST SEEN.*)\s*")
+# kubectl describe pod, container state: "      Reason:       ImagePullBackOff"
+_STATE_REASON = re.compile(r"\s*Reason:\s+(?P<reason>[A-Za-z]{1,64})\s*")
+# Table headers, separators and section titles carry no message; nor do the container
+# fields around a waiting state ("State:          Waiting", "Image:  nginx").
+_NOT_A_MESSAGE = re.compile(
+    r"\s*(?:Events:.*|Type\s+Reason\s+Age.*|-+(?:\s+-+)*|LAST SEEN.*"
+    r"|(?:State|Last State|Ready|Restart Count|Started|Finished|Exit Code|Image|Image ID"
+    r"|Container ID|Port|Host Port|Ports|Host Ports):(?:\s.*)?)\s*",
+    re.DOTALL,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -71,6 +81,8 @@ def split_line(line: str) -> tuple[str | None, str] | None:
     ('Failed', 'Failed to pull image ...')
     >>> split_line("  ----    ------  ----  ----  -------") is None
     True
+    >>> split_line("      Reason:       ImagePullBackOff")
+    (None, 'ImagePullBackOff')
     """
     if not line.strip() or _NOT_A_MESSAGE.fullmatch(line):
         return None
@@ -81,11 +93,29 @@ def split_line(line: str) -> tuple[str | None, str] | None:
     state = _STATE_MESSAGE.fullmatch(line)
     if state is not None:
         return None, state.group("message").strip()
+    reason = _STATE_REASON.fullmatch(line)
+    if reason is not None:
+        return None, reason.group("reason")  # a bare reason word classifies on its own
     return None, line.strip()
 
 
-def _inputs(args: argparse.Namespace, stdin: TextIO) -> Iterator[tuple[int, str | None, str]]:
-    lines: Iterable[str] = args.messages if args.messages else stdin
+def _stdin_lines(stdin: TextIO | None) -> Iterator[str]:
+    """Lines of ``stdin``, from its bytes when it has them: a text stream opened with
+    ``errors="strict"`` (a UTF-8 locale without UTF-8 mode) raises on the first bad byte."""
+    if stdin is None:  # fd 0 closed: nothing to read
+        return
+    buffer: BinaryIO | None = getattr(stdin, "buffer", None)
+    if buffer is None:
+        yield from stdin
+        return
+    for raw in buffer:
+        yield raw.decode("utf-8", errors="replace")
+
+
+def _inputs(
+    args: argparse.Namespace, stdin: TextIO | None
+) -> Iterator[tuple[int, str | None, str]]:
+    lines: Iterable[str] = args.messages if args.messages else _stdin_lines(stdin)
     for number, line in enumerate(lines, start=1):
         split = split_line(line.rstrip("\r\n"))
         if split is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import subprocess
 import sys
 
@@ -116,6 +117,64 @@ def test_garbage_on_stdin_still_exits_zero() -> None:
     status, records = _run([], stdin="\x00\x1b[31m\u202e" + "x" * 100_000 + "\n\n\ud800\n")
     assert status == 0
     assert [r["cause"] for r in records] == ["unknown", "unknown"]
+
+
+# kubectl describe pod of a pod on CRI-O >= 1.34 and of one whose Failed events client-go
+# aggregated, with its container section (getlago/lago-helm-charts#203; the x68 report).
+DESCRIBE_CONTAINER = """\
+    State:          Waiting
+      Reason:       ImagePullBackOff
+      Message:      Back-off pulling image "nginx:1.27": ErrImagePull: pull QPS exceeded
+    Ready:          False
+    Restart Count:  0
+    Image:          https://deploy:glpat-not-a-real-token@registry.gitlab.com/g/p:1
+  Warning  InspectFailed     87s (x163 over 36m)  kubelet            spec.containers{lago-migrate}: Failed to inspect image "": rpc error: code = Unknown desc = short name mode is enforcing, but image name getlago/api:v1.33.4 returns ambiguous list
+  Warning  Failed   64s (x68 over 5h54m)    kubelet  (combined from similar events): Failed to pull image "busybox:1.36.1": rpc error: code = Unknown desc = failed to pull and unpack image "docker.io/library/busybox:1.36.1": failed to resolve reference "docker.io/library/busybox:1.36.1": failed to do request: Head "https://registry-1.docker.io/v2/library/busybox/manifests/1.36.1": dial tcp 104.244.46.186:443: i/o timeout
+"""  # noqa: E501
+
+
+def test_container_fields_are_skipped_and_a_bare_reason_is_read() -> None:
+    status, records = _run([], stdin=DESCRIBE_CONTAINER)
+    assert status == 0
+    assert [(r["input"], r["cause"], r["image"]) for r in records] == [
+        (2, "backoff", None),
+        (3, "rate_limit", "nginx:1.27"),
+        (7, "invalid_name", "getlago/api:v1.33.4"),
+        (8, "network", "busybox:1.36.1"),
+    ]
+    assert "glpat" not in json.dumps(records)
+
+
+def test_undecodable_stdin_under_a_strict_locale_is_replaced() -> None:
+    strict = io.TextIOWrapper(
+        io.BytesIO(b"401 Unauthorized\n\xff\xfe garbage \x80\nmanifest unknown\n"),
+        encoding="utf-8",
+        errors="strict",
+    )
+    parser = argparse.ArgumentParser()
+    command.add_arguments(parser)
+    out = io.StringIO()
+    assert command.run(parser.parse_args([]), stdin=strict, stdout=out) == 0
+    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [r["cause"] for r in records] == ["auth", "unknown", "not_found"]
+
+
+def test_binary_stdin_as_a_process_with_strict_decoding() -> None:
+    # A laptop's en_US.UTF-8 locale without UTF-8 mode opens stdin with errors="strict".
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8:strict", "PYTHONUTF8": "0"}
+    done = subprocess.run(
+        [sys.executable, "-m", "exporter", "classify"],
+        input=b"ok 401 Unauthorized\n\xff\n" + bytes(b for b in range(256) if b != 10) + b"\n",
+        capture_output=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert b"Traceback" not in done.stderr
+    causes = [json.loads(line)["cause"] for line in done.stdout.splitlines()]
+    assert causes[0] == "auth"
+    assert len(causes) == 3
 
 
 def test_runs_as_a_process() -> None:
