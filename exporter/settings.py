@@ -69,6 +69,9 @@ class Settings:
     """``--registry-probe-ca-file``: PEM bundle of private CAs for registries."""
     registry_probe_insecure_registries: tuple[str, ...] = _PROBE.insecure_registries
     """``--registry-probe-insecure-registry`` (repeatable): plain HTTP for this host."""
+    registry_probe_github_api: str = _PROBE.github_api
+    """``--registry-probe-github-api``: GitHub's REST API, asked for GitHub tokens' expiry
+    (ghcr.io only); empty: never asked."""
     shard_index: int = 0
     """``--shard-index``: which of ``--shard-count`` namespace shards this instance owns."""
     shard_count: int = 1
@@ -117,6 +120,7 @@ class Settings:
             deny=self.registry_probe_deny,
             ca_file=self.registry_probe_ca_file,
             insecure_registries=self.registry_probe_insecure_registries,
+            github_api=self.registry_probe_github_api,
         )
 
 
@@ -144,6 +148,7 @@ CONFIG_KEYS = {
     "registry-probe-deny": "registry_probe_deny",
     "registry-probe-ca-file": "registry_probe_ca_file",
     "registry-probe-insecure-registry": "registry_probe_insecure_registries",
+    "registry-probe-github-api": "registry_probe_github_api",
     "shard-index": "shard_index",
     "shard-count": "shard_count",
 }
