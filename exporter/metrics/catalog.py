@@ -7,6 +7,7 @@ metric exists when it is declared here and nowhere else.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -20,6 +21,31 @@ MetricType = Literal["gauge", "counter"]
 Stability = Literal["experimental", "stable", "deprecated"]
 MAX_LABEL_VALUE = 256
 CapName = Literal["max_failing_containers", "max_secret_series"]
+
+
+class DroppedSeries(Counter[str]):
+    """Series left out by a cap, per metric, each counted once: when it starts being left
+    out. One that stays out across renders is not counted again; one that comes back and
+    is left out again is. ``left_out_now`` keeps hashes of the series out at the last
+    render, so it is as big as what is dropped now."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.left_out_now: dict[str, frozenset[int]] = {}
+
+    def left_out(self, metric: str, series: frozenset[int]) -> None:
+        """Record that ``series`` (hashes of label values) are out of ``metric`` now."""
+        started = len(series - self.left_out_now.get(metric, frozenset()))
+        if started:  # a metric that never dropped a series has no sample
+            self[metric] += started
+        self.left_out_now[metric] = series
+
+
+def _count_dropped(dropped: Counter[str], metric: str, series: frozenset[int]) -> None:
+    if isinstance(dropped, DroppedSeries):
+        dropped.left_out(metric, series)
+    elif series:  # a view of its own: its counter lives for one render anyway
+        dropped[metric] += len(series)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +79,15 @@ class MetricSpec:
         add = family.add_metric
         limit = getattr(view.limits, self.cap) if self.cap else None
         added = 0
+        dropped: set[int] = set()
         for labels, value in self.samples(view):
             if limit is not None and added >= limit:
-                view.series_dropped[self.name] += 1
+                dropped.add(hash(labels))
                 continue
             add([_cap(v) for v in labels], value)
             added += 1
+        if limit is not None:
+            _count_dropped(view.series_dropped, self.name, frozenset(dropped))
         return family
 
 

@@ -77,8 +77,9 @@ METRICS = (
     MetricSpec(
         "imagepull_exporter_series_dropped_total",
         "counter",
-        "Series left out because a per-metric cap was reached, summed over renders "
-        "(for imagepull_failures_total: failures counted under registry=other).",
+        "Series left out because a per-metric cap was reached, each counted once when it "
+        "starts being left out (for imagepull_failures_total: failures counted under "
+        "registry=other).",
         ("metric",),
         _series_dropped,
     ),

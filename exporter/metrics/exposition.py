@@ -17,7 +17,7 @@ from prometheus_client.core import Metric
 from prometheus_client.openmetrics import exposition as openmetrics
 from prometheus_client.registry import Collector
 
-from exporter.metrics.catalog import MetricSpec, all_metrics
+from exporter.metrics.catalog import DroppedSeries, MetricSpec, all_metrics
 from exporter.metrics.view import ClusterView, Limits
 from exporter.probe.results import ProbeResults
 from exporter.state.cluster import ClusterState
@@ -68,7 +68,7 @@ class Exposition:
         self._limits = limits or Limits()
         self._extra = tuple(extra)
         self._probe = probe
-        self._dropped: Counter[str] = Counter()
+        self._dropped: Counter[str] = DroppedSeries()
         self._rendered: dict[str, _Rendered] = {}
 
     @property

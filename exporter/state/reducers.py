@@ -130,6 +130,10 @@ def make_pod_reducer(
                 cause = None
                 if waiting is not None and waiting[0] in PULL_WAITING_REASONS:
                     cause = _waiting_cause(waiting[1], waiting[0])
+                    # Older kubelets alternate ErrImagePull (the error) with a bare
+                    # "Back-off pulling image": the outage keeps the cause of its error.
+                    if cause == "backoff" and before and before.image == image:
+                        cause = before.pull_cause or cause
                 containers.append(
                     interning.record(
                         ContainerRecord(
