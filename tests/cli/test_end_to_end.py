@@ -1,5 +1,5 @@
-"""End to end: ``simulate`` and the exporter as subprocesses, objects made with the official
-client, ``/metrics`` read over HTTP.
+"""End to end: ``simulate`` and the exporter as subprocesses (tests/cli/conftest.py), objects
+made with the official client, ``/metrics`` read over HTTP.
 
 Set ``IMAGEPULL_E2E_KUBECONFIG`` to run the same tests against a real cluster instead of
 the simulator: they work in a namespace of their own and delete it afterwards. Container
@@ -11,142 +11,23 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kubernetes import client, config
-from prometheus_client.parser import text_string_to_metric_families
+from kubernetes import client
 
-REAL_CLUSTER = os.environ.get("IMAGEPULL_E2E_KUBECONFIG")
-DEADLINE = 2.0  # the issue's promise: every change shows within 2 s
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _start(
-    args: list[str], ready: Callable[[subprocess.Popen[str]], bool]
-) -> subprocess.Popen[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "exporter", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 20
-    while not ready(process):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            out, err = process.communicate()
-            raise AssertionError(f"{args[0]} did not start: {out}\n{err}")
-        time.sleep(0.05)
-    return process
-
-
-def _stop(process: subprocess.Popen[str]) -> str:
-    process.terminate()
-    try:
-        _, err = process.communicate(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        _, err = process.communicate()
-        raise AssertionError("did not stop within 10 s of SIGTERM") from None
-    assert process.returncode == 0, err
-    return err
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    if REAL_CLUSTER:
-        yield Path(REAL_CLUSTER)
-        return
-    kubeconfig = tmp_path_factory.mktemp("sim") / "kubeconfig"
-    sim = _start(
-        ["simulate", "--listen", "127.0.0.1:0", "--kubeconfig-out", str(kubeconfig),
-         "--scenario", "empty", "--bookmark-interval", "1"],
-        lambda p: p.stdout is not None and "ready" in p.stdout.readline(),
-    )  # fmt: skip
-    yield kubeconfig
-    _stop(sim)
+from tests.cli.conftest import REAL_CLUSTER, samples, start_exporter, stop, value, within_deadline
 
 
 @pytest.fixture(scope="module")
 def metrics_url(cluster: Path) -> Iterator[str]:
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-
-    def ready(_: subprocess.Popen[str]) -> bool:
-        try:
-            with urllib.request.urlopen(f"{base}/readyz", timeout=1) as response:
-                return bool(response.status == 200)
-        except (urllib.error.URLError, OSError):
-            return False
-
-    exporter = _start(
-        ["--kubeconfig", str(cluster), "--web.listen-address", f"127.0.0.1:{port}",
-         "--log-level", "debug"],
-        ready,
-    )  # fmt: skip
-    yield f"{base}/metrics"
-    stderr = _stop(exporter)
+    exporter, url = start_exporter(cluster)
+    yield url
+    stderr = stop(exporter)
     assert "Traceback" not in stderr
     assert CANARY not in stderr
-
-
-@pytest.fixture(scope="module")
-def api(cluster: Path) -> Iterator[client.CoreV1Api]:
-    configuration = client.Configuration()
-    config.load_kube_config(config_file=str(cluster), client_configuration=configuration)
-    with client.ApiClient(configuration) as api_client:
-        yield client.CoreV1Api(api_client)
-
-
-@pytest.fixture(scope="module")
-def namespace(api: client.CoreV1Api) -> Iterator[str]:
-    name = f"imagepull-e2e-{uuid.uuid4().hex[:6]}"
-    api.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
-    yield name
-    api.delete_namespace(name)
-
-
-def samples(url: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        text = response.read().decode()
-    return {
-        (s.name, frozenset(s.labels.items())): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
-
-
-def value(url: str, name: str, **labels: str) -> float | None:
-    wanted = set(labels.items())
-    for (sample, labelset), v in samples(url).items():
-        if sample == name and wanted <= labelset:
-            return v
-    return None
-
-
-def within_deadline(check: Callable[[], bool]) -> float:
-    """Seconds until ``check()`` held; fails past :data:`DEADLINE`."""
-    started = time.monotonic()
-    while not check():
-        if time.monotonic() - started > DEADLINE:
-            raise AssertionError(f"not reflected within {DEADLINE}s")
-        time.sleep(0.05)
-    return time.monotonic() - started
 
 
 CANARY = "canary-e2e-password-7f3a9c"
