@@ -1,7 +1,8 @@
 """A tiny Docker Registry v2 for ``imagepull-exporter demo``, and the namespace that uses it.
 
 :class:`DemoRegistry` listens on 127.0.0.1 (a free port, plain HTTP) and answers what the
-registry probe asks: ``GET /v2/`` and ``GET /v2/<repository>/tags/list``, ``401`` with
+registry probe asks: ``GET /v2/`` (without, then with the login) and
+``GET /v2/<repository>/tags/list``, ``401`` with
 ``WWW-Authenticate: Basic realm="demo"`` unless the request carries a login it accepts.
 It knows two users: one whose password the cluster holds (accepted), and one whose
 password was changed after the cluster's secret was written (revoked): only asking the

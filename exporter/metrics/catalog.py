@@ -84,7 +84,7 @@ class MetricSpec:
             if limit is not None and added >= limit:
                 dropped.add(hash(labels))
                 continue
-            add([_cap(v) for v in labels], value)
+            add([cap_label_value(v) for v in labels], value)
             added += 1
         if limit is not None:
             _count_dropped(view.series_dropped, self.name, frozenset(dropped))
@@ -94,7 +94,7 @@ class MetricSpec:
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _cap(value: str) -> str:
+def cap_label_value(value: str) -> str:
     # Label values come from cluster objects; a hostile one must not bloat every scrape,
     # nor break it: JSON's "\ud800" decodes to a str that UTF-8 cannot encode.
     if len(value) > MAX_LABEL_VALUE:
@@ -102,8 +102,12 @@ def _cap(value: str) -> str:
     return value if value.isascii() else _LONE_SURROGATE.sub("\ufffd", value)
 
 
-def all_metrics() -> tuple[MetricSpec, ...]:
-    """The whole catalog, in exposition order."""
+def all_metrics(*, probe: bool = False) -> tuple[MetricSpec, ...]:
+    """The whole catalog, in exposition order; with ``probe``, the registry probe's gauges
+    too (they exist only with ``--registry-probe``), before the series-dropped counter
+    that counts what their cap leaves out."""
     from exporter.metrics import credentials, exporter_health, failures
+    from exporter.metrics import probe as probe_metrics
 
-    return failures.METRICS + credentials.METRICS + exporter_health.METRICS
+    probe_gauges = probe_metrics.GAUGES if probe else ()
+    return failures.METRICS + credentials.METRICS + probe_gauges + exporter_health.METRICS

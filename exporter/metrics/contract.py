@@ -25,6 +25,6 @@ def declared_metrics() -> list[DeclaredMetric]:
         DeclaredMetric(m.name, m.type, m.help, m.labels, m.cap, m.stability) for m in all_metrics()
     ]
     declared += [
-        DeclaredMetric(m.name, m.type, m.help, m.labels, None, m.stability) for m in probe.METRICS
+        DeclaredMetric(m.name, m.type, m.help, m.labels, m.cap, m.stability) for m in probe.METRICS
     ]
     return declared

@@ -1,8 +1,10 @@
 """Registry probe metrics, declared as data over :class:`ProbeResults`.
 
-The catalog's ``MetricSpec`` reads a ``ClusterView`` and knows gauges and counters; these
-read the probe's results and include a histogram, so they have their own small spec type
-and collector (registered next to the state collector when the probe is enabled).
+The per-secret gauges are catalog :class:`MetricSpec` entries reading ``view.probe``, so
+they obey the same label-value cap and ``--max-secret-series`` as the credential series
+they join with (``all_metrics(probe=True)`` lists them; they exist only with
+``--registry-probe``). The duration histogram, by registry host, is not a catalog type:
+:class:`ProbeCollector` yields it (the hosts are bounded by ``ProbeResults``).
 """
 
 from __future__ import annotations
@@ -11,58 +13,55 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from exporter.probe.results import ProbeResults
+from exporter.metrics.catalog import MetricSpec, Sample, cap_label_value
+from exporter.metrics.view import ClusterView
+from exporter.probe.results import MAX_DURATION_HOSTS, OTHER_HOST, ProbeResults
 
-GaugeSample = tuple[tuple[str, ...], float]
 HistogramSample = tuple[tuple[str, ...], list[tuple[str, float]], float]
 """(label values, cumulative ``(le, count)`` buckets ending with ``+Inf``, sum)."""
 
 
 @dataclass(frozen=True, slots=True)
 class ProbeMetricSpec:
-    """One probe metric: name, type, help, labels and how to compute its samples."""
+    """A probe histogram: name, help, labels and how to compute its samples."""
 
     name: str
-    type: Literal["gauge", "histogram"]
+    type: Literal["histogram"]
     help: str
     labels: tuple[str, ...]
-    gauge_samples: Callable[[ProbeResults], Iterable[GaugeSample]] | None = None
-    histogram_samples: Callable[[ProbeResults], Iterable[HistogramSample]] | None = None
+    histogram_samples: Callable[[ProbeResults], Iterable[HistogramSample]]
     stability: Literal["experimental", "stable", "deprecated"] = "experimental"
+    cap: None = None
+    """Not capped per secret: one series per registry host, bounded by ``ProbeResults``."""
 
-    def family(self) -> GaugeMetricFamily | HistogramMetricFamily:
+    def family(self) -> HistogramMetricFamily:
         """A fresh, empty family for this metric."""
-        if self.type == "histogram":
-            return HistogramMetricFamily(self.name, self.help, labels=self.labels)
-        return GaugeMetricFamily(self.name, self.help, labels=self.labels)
+        return HistogramMetricFamily(self.name, self.help, labels=self.labels)
 
     def build(self, results: ProbeResults) -> Metric:
         family = self.family()
-        if isinstance(family, HistogramMetricFamily) and self.histogram_samples is not None:
-            for labels, buckets, total in self.histogram_samples(results):
-                family.add_metric(list(labels), buckets, total)
-        elif isinstance(family, GaugeMetricFamily) and self.gauge_samples is not None:
-            for labels, value in self.gauge_samples(results):
-                family.add_metric(list(labels), value)
+        for labels, buckets, total in self.histogram_samples(results):
+            family.add_metric([cap_label_value(v) for v in labels], buckets, total)
         return family
 
 
-def _success(results: ProbeResults) -> Iterator[GaugeSample]:
-    for key, result in results.items():
-        yield key, 1.0 if result.success else 0.0
+def _success(view: ClusterView) -> Iterator[Sample]:
+    for key, result in view.probe.items() if view.probe is not None else ():
+        if result.accepted is not None:
+            yield key, 1.0 if result.accepted else 0.0
 
 
-def _timestamp(results: ProbeResults) -> Iterator[GaugeSample]:
-    for key, result in results.items():
+def _timestamp(view: ClusterView) -> Iterator[Sample]:
+    for key, result in view.probe.items() if view.probe is not None else ():
         yield key, result.timestamp
 
 
-def _result(results: ProbeResults) -> Iterator[GaugeSample]:
-    for key, result in results.items():
-        yield (*key, result.outcome.value), 1.0
+def _result(view: ClusterView) -> Iterator[Sample]:
+    for key, result in view.probe.items() if view.probe is not None else ():
+        yield (*key, result.result.value), 1.0
 
 
 def _durations(results: ProbeResults) -> Iterator[HistogramSample]:
@@ -71,51 +70,63 @@ def _durations(results: ProbeResults) -> Iterator[HistogramSample]:
 
 
 PROBED = ("namespace", "secret", "registry")
+PROBE = ("probe",)
 
-METRICS = (
-    ProbeMetricSpec(
+GAUGES = (
+    MetricSpec(
         "imagepull_registry_probe_success",
         "gauge",
-        "1 when the registry accepted the pull secret's credential at the last probe, 0 "
-        "when it did not or could not be asked (see imagepull_registry_probe_result).",
+        "The last conclusive verdict on the pull secret's credential: 1 accepted (ok, "
+        "not_found), 0 rejected (unauthorized, forbidden). Kept while later probes are "
+        "inconclusive (rate_limited, network, tls, error); absent until one is conclusive.",
         PROBED,
-        gauge_samples=_success,
+        _success,
+        depends=PROBE,
+        cap="max_secret_series",
     ),
-    ProbeMetricSpec(
+    MetricSpec(
         "imagepull_registry_probe_timestamp_seconds",
         "gauge",
-        "Unix time of the last probe of the pull secret's credential against the registry.",
+        "Unix time of the last probe of the pull secret's credential against the registry, "
+        "conclusive or not.",
         PROBED,
-        gauge_samples=_timestamp,
+        _timestamp,
+        depends=PROBE,
+        cap="max_secret_series",
     ),
-    ProbeMetricSpec(
+    MetricSpec(
         "imagepull_registry_probe_result",
         "gauge",
-        "Always 1, for the result of the last probe: ok, unauthorized, forbidden, "
-        "not_found, rate_limited, network, tls or error.",
+        "Always 1, for the result of the last probe: ok, unauthorized, forbidden, not_found, "
+        "rate_limited, network, tls or error; an inconclusive probe (rate_limited, network, "
+        "tls, error) does not replace unauthorized or forbidden.",
         (*PROBED, "result"),
-        gauge_samples=_result,
-    ),
-    ProbeMetricSpec(
-        "imagepull_registry_probe_duration_seconds",
-        "histogram",
-        "Seconds a registry probe handshake took, by registry host.",
-        ("registry",),
-        histogram_samples=_durations,
+        _result,
+        depends=PROBE,
+        cap="max_secret_series",
     ),
 )
 
+HISTOGRAM = ProbeMetricSpec(
+    "imagepull_registry_probe_duration_seconds",
+    "histogram",
+    f"Seconds a registry probe handshake took, by registry host (past {MAX_DURATION_HOSTS} "
+    f"hosts: {OTHER_HOST}).",
+    ("registry",),
+    _durations,
+)
+
+METRICS: tuple[MetricSpec | ProbeMetricSpec, ...] = (*GAUGES, HISTOGRAM)
+
 
 class ProbeCollector(Collector):
-    """Fresh families of :data:`METRICS` from the probe's results at every scrape (no I/O)."""
+    """A fresh duration histogram from the probe's results at every scrape (no I/O)."""
 
     def __init__(self, results: ProbeResults) -> None:
         self._results = results
 
     def describe(self) -> Iterator[Metric]:
-        for spec in METRICS:
-            yield spec.family()
+        yield HISTOGRAM.family()
 
     def collect(self) -> Iterator[Metric]:
-        for spec in METRICS:
-            yield spec.build(self._results)
+        yield HISTOGRAM.build(self._results)

@@ -1,13 +1,18 @@
 """The Docker Registry HTTP API v2 handshake that asks a registry whether a login works,
 without pulling anything.
 
-1. ``GET /v2/`` without credentials: 401 carries the challenge.
-2. ``Bearer``: ``GET realm?service=..&scope=repository:<repo>:pull`` with the login as
-   HTTP Basic; the answer is a token. ``Basic``: the login itself is the authorization.
-3. The check, with that authorization: ``HEAD`` the manifest pods run (``manifests``),
-   else list one tag of the repository, else (no repository known) ``GET /v2/`` again.
-   A repository request is needed to see a missing scope: distribution accepts any valid
-   token on ``/v2/`` and answers 401 ``error="insufficient_scope"`` only on the repository.
+1. ``GET /v2/`` without credentials (stage ``ping``): 401 carries the challenge. Any other
+   refusal (403 from a WAF, 404, 5xx) is ``error``: the credential was not sent.
+2. Authentication is decided here:
+   ``Bearer``: ``GET realm?service=..&scope=repository:<repo>:pull`` with the login as
+   HTTP Basic (stage ``token``); a token means the login authenticates, 401/403 means the
+   token service refused it. ``Basic``: ``GET /v2/`` again with the login (stage
+   ``login``); 200 authenticates, 401/403 refuses.
+3. Pull access to the repository pods run (stage ``check``), with that authorization:
+   ``HEAD`` its manifest (``manifests``), else list one tag and, when the list is refused,
+   ``HEAD`` the manifest before concluding ``forbidden``: ECR lets a pull-only principal
+   read manifests but answers 403 on the tag list without ``ecr:ListImages``. With no
+   repository known, Bearer asks ``GET /v2/`` with the token; Basic is done at step 2.
 
 Nothing here logs, and no outcome carries text from the server or the login.
 """
@@ -15,14 +20,12 @@ Nothing here logs, and no outcome carries text from the server or the login.
 from __future__ import annotations
 
 import asyncio
-import datetime
 import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import aiohttp
-from multidict import CIMultiDictProxy
 from yarl import URL
 
 from exporter.probe.challenge import Challenge, pick_challenge
@@ -30,7 +33,6 @@ from exporter.probe.login import Login
 from exporter.probe.outcomes import Outcome, Stage, classify_exception, classify_status
 from exporter.probe.pacing import parse_retry_after
 
-GITHUB_EXPIRY_HEADER = "github-authentication-token-expiration"
 MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024
 MAX_RETRY_AFTER_SECONDS = 3600.0
 MANIFEST_TYPES = ", ".join(
@@ -69,28 +71,7 @@ class HandshakeOutcome:
     http_status: int | None = None
     retry_after: float | None = None
     expires_at: float | None = None
-
-
-def parse_github_expiry(value: str | None) -> float | None:
-    """GitHub's token expiry header as Unix time.
-
-    >>> parse_github_expiry("2026-09-27 03:07:38 UTC")
-    1790478458.0
-    >>> parse_github_expiry("2026-09-27 05:07:38 +0200")
-    1790478458.0
-    >>> parse_github_expiry("never") is None
-    True
-    """
-    if not value:
-        return None
-    text = value.strip()
-    if text.endswith(" UTC"):
-        text = text[:-4] + " +0000"
-    try:
-        parsed = datetime.datetime.strptime(text, "%Y-%m-%d %H:%M:%S %z")
-    except ValueError:
-        return None
-    return parsed.timestamp()
+    """The credential's expiry, when GitHub's API said so (see ``exporter.probe.github``)."""
 
 
 class _Handshake:
@@ -99,22 +80,14 @@ class _Handshake:
         self.endpoint = endpoint
         self.login = login
         self.stage: Stage = "ping"
-        self.expires_at: float | None = None
-
-    def _seen(self, headers: CIMultiDictProxy[str]) -> None:
-        expiry = parse_github_expiry(headers.get(GITHUB_EXPIRY_HEADER))
-        if expiry is not None:
-            self.expires_at = expiry
 
     def _ended(
         self, outcome: Outcome, status: int | None = None, retry_after: float | None = None
     ) -> HandshakeOutcome:
-        return HandshakeOutcome(outcome, self.stage, status, retry_after, self.expires_at)
+        return HandshakeOutcome(outcome, self.stage, status, retry_after)
 
-    def _from_status(
-        self, response: aiohttp.ClientResponse, *, insufficient_scope: bool = False
-    ) -> HandshakeOutcome:
-        outcome = classify_status(response.status, insufficient_scope=insufficient_scope)
+    def _from_status(self, response: aiohttp.ClientResponse) -> HandshakeOutcome:
+        outcome = classify_status(response.status, self.stage)
         retry_after = None
         if outcome is Outcome.rate_limited:
             retry_after = parse_retry_after(
@@ -122,30 +95,34 @@ class _Handshake:
             )
         return self._ended(outcome, response.status, retry_after)
 
+    async def _get(self, path: str, authorization: str | None = None) -> HandshakeOutcome:
+        headers = {"Authorization": authorization} if authorization else {}
+        url = self.endpoint.url(path)
+        async with self.session.get(url, headers=headers, allow_redirects=False) as response:
+            return self._from_status(response)
+
     async def run(self, *, manifests: bool) -> HandshakeOutcome:
         async with self.session.get(self.endpoint.url("/v2/"), allow_redirects=False) as ping:
-            self._seen(ping.headers)
-            if 200 <= ping.status < 300:
-                # An open registry: send the login anyway, as kubelet does.
-                return await self.check(self.login.basic_authorization(), manifests=manifests)
-            if ping.status != 401:
-                outcome = self._from_status(ping)
-                # /v2/ itself missing means no registry API there, not a missing image.
-                return (
-                    outcome
-                    if outcome.outcome is not Outcome.not_found
-                    else self._ended(Outcome.error, ping.status)
-                )
-            challenge = pick_challenge(ping.headers.getall("WWW-Authenticate", []))
-        if challenge is None:
-            return self._ended(Outcome.error, 401)
-        if challenge.scheme == "basic":
-            return await self.check(self.login.basic_authorization(), manifests=manifests)
-        self.stage = "token"
-        token = await self.token(challenge)
-        if isinstance(token, HandshakeOutcome):
-            return token
-        return await self.check("Bearer " + token, manifests=manifests, bearer=True)
+            if ping.status == 401:
+                challenge = pick_challenge(ping.headers.getall("WWW-Authenticate", []))
+                if challenge is None:
+                    return self._ended(Outcome.error, 401)
+            elif 200 <= ping.status < 300:
+                challenge = None  # an open registry: send the login anyway, as kubelet does
+            else:
+                return self._from_status(ping)
+        if challenge is not None and challenge.scheme == "bearer":
+            self.stage = "token"
+            token = await self.token(challenge)
+            if isinstance(token, HandshakeOutcome):
+                return token
+            return await self.check("Bearer " + token, manifests=manifests)
+        self.stage = "login"
+        authorization = self.login.basic_authorization()
+        logged_in = await self._get("/v2/", authorization)
+        if logged_in.outcome is not Outcome.ok or not self.endpoint.repository:
+            return logged_in
+        return await self.check(authorization, manifests=manifests)
 
     def _realm(self, challenge: Challenge) -> URL | None:
         """The token URL, refused unless HTTPS (HTTP only for an insecure registry):
@@ -170,7 +147,6 @@ class _Handshake:
             return self._ended(Outcome.error)
         headers = {"Authorization": self.login.basic_authorization()}
         async with self.session.get(realm, headers=headers, allow_redirects=False) as response:
-            self._seen(response.headers)
             if response.status != 200:
                 return self._from_status(response)
             body = await response.content.read(MAX_TOKEN_RESPONSE_BYTES)
@@ -181,31 +157,32 @@ class _Handshake:
         token = _token_of(document)
         return token if token else self._ended(Outcome.error, 200)
 
-    async def check(
-        self, authorization: str, *, manifests: bool, bearer: bool = False
-    ) -> HandshakeOutcome:
+    async def _head_manifest(self, authorization: str) -> HandshakeOutcome:
+        endpoint = self.endpoint
+        path = f"/v2/{endpoint.repository}/manifests/{endpoint.reference}"
+        headers = {"Authorization": authorization, "Accept": MANIFEST_TYPES}
+        async with self.session.head(
+            endpoint.url(path), headers=headers, allow_redirects=False
+        ) as response:
+            return self._from_status(response)
+
+    async def check(self, authorization: str, *, manifests: bool) -> HandshakeOutcome:
+        """Pull access to the repository, once the login authenticated."""
         self.stage = "check"
         endpoint = self.endpoint
-        headers = {"Authorization": authorization}
-        if manifests and endpoint.repository and endpoint.reference:
-            method, params = "HEAD", {}
-            path = f"/v2/{endpoint.repository}/manifests/{endpoint.reference}"
-            headers["Accept"] = MANIFEST_TYPES
-        elif endpoint.repository:
-            method, path, params = "GET", f"/v2/{endpoint.repository}/tags/list", {"n": "1"}
-        else:
-            method, path, params = "GET", "/v2/", {}
-        async with self.session.request(
-            method, endpoint.url(path), params=params, headers=headers, allow_redirects=False
-        ) as response:
-            self._seen(response.headers)
-            scope_missing = bearer and response.status == 401 and _insufficient_scope(response)
-            return self._from_status(response, insufficient_scope=scope_missing)
-
-
-def _insufficient_scope(response: aiohttp.ClientResponse) -> bool:
-    challenge = pick_challenge(response.headers.getall("WWW-Authenticate", []))
-    return challenge is not None and challenge.error == "insufficient_scope"
+        if not endpoint.repository:
+            # Does the registry take the token its service issued (Basic ends at login)?
+            # A refusal here is the registry's fault, not the credential's: not a verdict.
+            taken = await self._get("/v2/", authorization)
+            refused = taken.outcome is Outcome.forbidden
+            return self._ended(Outcome.error, taken.http_status) if refused else taken
+        if manifests and endpoint.reference:
+            return await self._head_manifest(authorization)
+        listed = await self._get(f"/v2/{endpoint.repository}/tags/list?n=1", authorization)
+        if listed.outcome is Outcome.forbidden and endpoint.reference:
+            # Listing may need more than pulling (ECR's ecr:ListImages): ask the manifest.
+            return await self._head_manifest(authorization)
+        return listed
 
 
 def _token_of(document: object) -> str | None:

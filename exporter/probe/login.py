@@ -19,6 +19,7 @@ from exporter.credentials.dockerconfig import (
     read_entry,
     registry_map,
 )
+from exporter.credentials.fingerprint import credential_fingerprint
 from exporter.credentials.problems import DATA_KEY_BY_TYPE, Problem
 from exporter.credentials.registry_keys import normalise_registry_key
 
@@ -29,6 +30,9 @@ class Login:
 
     username: str
     password: str
+    fingerprint: str = ""
+    """The fingerprint of the whole entry, as the state's ``Credential`` has it: tells
+    whether this is still the credential a round planned to probe."""
 
     def __repr__(self) -> str:
         return "Login(<redacted>)"
@@ -50,6 +54,8 @@ class Login:
 def login_for(secret: Mapping[str, Any], registry: str) -> Login | None:
     """The login under registry key ``registry`` (normalised) of a Secret as the API
     returns it; ``None`` when the secret has no usable entry for it, or an empty one.
+    Its ``fingerprint`` is computed as ``parse_pull_secret`` computes the credential's
+    (a test holds the two equal).
 
     >>> import json
     >>> config = {"auths": {"https://ghcr.io": {"auth": "dXNlcjpwYXNz"}}}
@@ -80,5 +86,8 @@ def login_for(secret: Mapping[str, Any], registry: str) -> Login | None:
         secrets = entry_secrets(entry) if not isinstance(entry, Problem) else entry
         if isinstance(secrets, Problem) or not (secrets.username or secrets.password):
             return None
-        return Login(secrets.username, secrets.password)
+        fingerprint = credential_fingerprint(
+            secrets.username, secrets.password, secrets.identity_token, secrets.registry_token
+        )
+        return Login(secrets.username, secrets.password, fingerprint)
     return None

@@ -1,6 +1,9 @@
 """The prober task: every interval (jittered), one round of probes over the credentials
 in the cluster state, paced by a semaphore, a global rate limit and per-registry back-off.
 
+Pacing lives in memory: a restarted exporter has no back-off or rate state, so its first
+round waits a random part of ``interval * jitter`` after the first sync instead.
+
 Log lines name the registry and the outcome, never a secret, a token or a server message.
 """
 
@@ -10,6 +13,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -17,6 +21,7 @@ import aiohttp
 from exporter import __version__
 from exporter.kube.client import KubeClient
 from exporter.kube.errors import KubeError
+from exporter.probe.github import asks_github, github_token_expiry
 from exporter.probe.handshake import Endpoint, HandshakeOutcome, handshake
 from exporter.probe.login import Login, login_for
 from exporter.probe.outcomes import Outcome
@@ -35,6 +40,10 @@ PROBE_GRACE_SECONDS = 1.0
 LoginFetcher = Callable[[ProbeTarget], Awaitable[Login | HandshakeOutcome | None]]
 #: Probes a target with its login (the handshake); never raises.
 LoginProber = Callable[[ProbeTarget, Login], Awaitable[HandshakeOutcome]]
+#: The expiry of an accepted login, when its issuer says (GitHub's API), else ``None``.
+ExpiryReader = Callable[[ProbeTarget, Login], Awaitable[float | None]]
+#: Outcomes after which the registry took the login: its expiry is worth asking.
+_LOGIN_ACCEPTED = frozenset({Outcome.ok, Outcome.not_found, Outcome.forbidden})
 
 
 def endpoint_for(target: ProbeTarget, settings: ProbeSettings) -> Endpoint:
@@ -51,12 +60,15 @@ def endpoint_for(target: ProbeTarget, settings: ProbeSettings) -> Endpoint:
 
 
 async def fetch_login(client: KubeClient, target: ProbeTarget) -> Login | HandshakeOutcome | None:
-    """The target's login, from the first of its secrets the API returns.
+    """The target's login, from the first of its secrets the API returns holding the
+    planned credential (its fingerprint).
 
-    ``None``: no secret holds a usable login for the key any more (rotated or emptied
-    since the state saw it); the round after the reflector catches up plans anew. An
+    ``None``: no secret holds that credential for the key any more (rotated or emptied
+    since the state saw it): probing the new one would publish its verdict for every copy
+    still holding the old one; the round after the reflector catches up plans anew. An
     ``error`` outcome at stage ``secret``: the API returned none of the secrets.
     """
+    answered = False
     for namespace, name in target.secrets:
         try:
             secret: dict[str, Any] = await client.get_json(
@@ -69,9 +81,15 @@ async def fetch_login(client: KubeClient, target: ProbeTarget) -> Login | Handsh
                 type(exc).__name__,
             )
             continue
+        answered = True
         login = login_for(secret, target.registry)
         del secret  # drop the material as soon as the login is out
-        return login
+        if login is not None and login.fingerprint == target.fingerprint:
+            return login
+        del login
+    if answered:
+        log.debug("registry probe %s: its credential changed since planned", target.registry)
+        return None
     return HandshakeOutcome(Outcome.error, "secret")
 
 
@@ -87,12 +105,14 @@ class Prober:
         fetch: LoginFetcher,
         probe: LoginProber,
         clock: Clock,
+        read_expiry: ExpiryReader | None = None,
     ) -> None:
         self.state = state
         self.settings = settings
         self.results = results
         self.fetch = fetch
         self.probe = probe
+        self.read_expiry = read_expiry
         self.clock = clock
         self.limiter = TokenBucket(settings.rate, settings.burst, clock)
         self.backoff = RegistryBackoff(settings.backoff, settings.max_backoff)
@@ -121,8 +141,20 @@ class Prober:
         except Exception as exc:  # the handshake never raises; a bug must not stop a round
             log.error("registry probe %s failed: %s", target.host, type(exc).__name__)
             outcome = HandshakeOutcome(Outcome.error, "check")
+        duration = self.clock.monotonic() - started
+        if self.read_expiry is not None and outcome.outcome in _LOGIN_ACCEPTED:
+            outcome = replace(outcome, expires_at=await self._expiry(target, login))
         del login
-        self._record(target, outcome, self.clock.monotonic() - started)
+        self._record(target, outcome, duration)
+
+    async def _expiry(self, target: ProbeTarget, login: Login) -> float | None:
+        assert self.read_expiry is not None
+        try:
+            async with asyncio.timeout(self.settings.timeout + PROBE_GRACE_SECONDS):
+                return await self.read_expiry(target, login)
+        except Exception as exc:  # an expiry is extra: never worth failing the probe for
+            log.debug("registry probe %s: no expiry (%s)", target.host, type(exc).__name__)
+            return None
 
     def _record(self, target: ProbeTarget, outcome: HandshakeOutcome, duration: float) -> None:
         previous = self.results.get(target.result_keys[0]) if target.secrets else None
@@ -132,7 +164,7 @@ class Prober:
             log.info("registry probe %s: rate limited, backing off %.0fs", target.host, delay)
         elif outcome.stage != "secret":
             self.backoff.answered(target.host)
-        result = ProbeResult(
+        attempt = ProbeResult(
             outcome.outcome,
             outcome.stage,
             self.clock.time(),
@@ -141,19 +173,21 @@ class Prober:
             outcome.retry_after,
             outcome.expires_at,
         )
-        self.results.record(target, result)
+        result = self.results.record(target, attempt)
         # INFO when a credential starts failing or recovers; DEBUG while nothing changes.
         changed = previous is None or previous.outcome is not result.outcome
-        recovered_or_failing = previous is not None or not result.success
+        recovered_or_failing = previous is not None or result.outcome is not Outcome.ok
+        held = result.result is not result.outcome
         log.log(
             logging.INFO if changed and recovered_or_failing else logging.DEBUG,
-            "registry probe %s (key %s, %d secrets): %s at %s%s",
+            "registry probe %s (key %s, %d secrets): %s at %s%s%s",
             target.host,
             target.registry,
             len(target.secrets),
             result.outcome.value,
             result.stage,
             f" (HTTP {result.http_status})" if result.http_status else "",
+            f"; still {result.result.value} from the last conclusive probe" if held else "",
         )
 
     async def round(self) -> None:
@@ -175,6 +209,11 @@ class Prober:
     def next_delay(self, rng: random.Random) -> float:
         spread = self.settings.interval * self.settings.jitter
         return self.settings.interval + rng.uniform(-spread, spread)
+
+    def first_delay(self, rng: random.Random) -> float:
+        """Before the first round: replicas started together, and an exporter restarting
+        in a loop, do not all probe every registry at the same moment."""
+        return rng.uniform(0.0, self.settings.interval * self.settings.jitter)
 
 
 def _session(settings: ProbeSettings) -> aiohttp.ClientSession:
@@ -199,12 +238,13 @@ async def run_prober(
     clock: Clock = SYSTEM_CLOCK,
     fetch: LoginFetcher | None = None,
     probe: LoginProber | None = None,
+    read_expiry: ExpiryReader | None = None,
     rng: random.Random | None = None,
 ) -> None:
     """Probe until cancelled; never raises. Disabled settings: wait without probing.
 
-    ``fetch`` and ``probe`` replace the secret GET and the handshake (tests drive the
-    schedule with them); ``rng`` draws the jitter.
+    ``fetch``, ``probe`` and ``read_expiry`` replace the secret GET, the handshake and the
+    GitHub API call (tests drive the schedule with them); ``rng`` draws the jitter.
     """
     if not settings.enabled:
         await asyncio.Event().wait()
@@ -220,17 +260,30 @@ async def run_prober(
                 session, endpoint, login, manifests=settings.manifests, time_limit=settings.timeout
             )
 
+        async def github_expiry(target: ProbeTarget, login: Login) -> float | None:
+            if not asks_github(target.host, login.password, settings.github_api):
+                return None
+            return await github_token_expiry(
+                session,
+                settings.github_api,
+                login.password,
+                now=clock.time(),
+                time_limit=settings.timeout,
+            )
+
         prober = Prober(
             state,
             settings=settings,
             results=results,
             fetch=fetch or fetch_target_login,
             probe=probe or probe_target,
+            read_expiry=read_expiry or github_expiry,
             clock=clock,
         )
         # Plan from a complete picture: the first LIST of every watch.
         while state.watches and not state.synced:
             await clock.sleep(SYNC_POLL_SECONDS)
+        await clock.sleep(prober.first_delay(rng))
         while True:
             try:
                 await prober.round()

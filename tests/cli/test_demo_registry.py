@@ -94,26 +94,29 @@ async def test_tags_of_known_repositories_and_404_for_others(
 
 
 @pytest.mark.parametrize(
-    ("secret", "repository", "outcome"),
+    ("secret", "repository", "outcome", "stage"),
     [
-        (REVOKED_SECRET, "reports/api", Outcome.unauthorized),
-        (ACCEPTED_SECRET, "reports/worker", Outcome.ok),
-        (ACCEPTED_SECRET, None, Outcome.ok),
+        # Basic: /v2/ with the login decides; the repository is checked once it got in.
+        (REVOKED_SECRET, "reports/api", Outcome.unauthorized, "login"),
+        (ACCEPTED_SECRET, "reports/worker", Outcome.ok, "check"),
+        (ACCEPTED_SECRET, "reports/nope", Outcome.not_found, "check"),
+        (ACCEPTED_SECRET, None, Outcome.ok, "login"),
     ],
 )
 async def test_the_probe_handshake_on_the_demo_secrets(
     registry: DemoRegistry,
     session: aiohttp.ClientSession,
+    *,
     secret: str,
     repository: str | None,
     outcome: Outcome,
+    stage: str,
 ) -> None:
     login = login_for(_secrets(registry)[secret], registry.host)
     assert login is not None
     endpoint = Endpoint(f"http://{registry.host}", repository, "2.3.0" if repository else None)
     result = await handshake(session, endpoint, login, time_limit=5)
-    assert result.outcome is outcome
-    assert result.stage == "check"
+    assert (result.outcome, result.stage) == (outcome, stage)
 
 
 def test_the_reports_namespace_runs_pods_on_both_secrets(registry: DemoRegistry) -> None:

@@ -22,6 +22,14 @@ ADMIN = ("admin", "admin-secret-for-pushing")
 REPOSITORY = "team/app"
 
 
+@pytest.fixture(autouse=True)
+def no_proxy_for_local_servers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The probe honours HTTP(S)_PROXY (``trust_env``); CI may set one, which cannot
+    reach the registries these tests start on 127.0.0.1."""
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.setenv(name, "127.0.0.1,localhost")
+
+
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     return make_pki(tmp_path_factory.mktemp("pki"))
@@ -29,8 +37,9 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 
 @pytest.fixture
 def trusting_settings(pki: Pki) -> ProbeSettings:
-    """Probe settings that trust the test CA (``--registry-probe-ca-file``)."""
-    return ProbeSettings(enabled=True, ca_file=str(pki.ca_cert), timeout=5.0)
+    """Probe settings that trust the test CA (``--registry-probe-ca-file``); the first round
+    starts at once (its random delay is the scheduler tests' business, in virtual time)."""
+    return ProbeSettings(enabled=True, ca_file=str(pki.ca_cert), timeout=5.0, jitter=0.0)
 
 
 def client_context(pki: Pki) -> ssl.SSLContext:
@@ -52,6 +61,11 @@ async def token_server(pki: Pki) -> AsyncIterator[TokenServer]:
             "alice": Account(CANARY_PASSWORD),
             "scopeless": Account(CANARY_PASSWORD, actions=()),
             "busy": Account(CANARY_PASSWORD, status=429, retry_after="120"),
+            # GHCR's token service answers a revoked or expired PAT with 403 DENIED
+            # (docker/login-action#26, akuity/kargo#778: "failed to fetch oauth token:
+            # unexpected status: 403 Forbidden").
+            "revoked-pat": Account(CANARY_PASSWORD, status=403),
+            # A registry side that sends GitHub's expiry header: the probe must not read it.
             "octocat": Account(CANARY_PASSWORD, github_expiry="2031-01-02 03:04:05 UTC"),
             ADMIN[0]: Account(ADMIN[1], actions=("pull", "push")),
         },

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from exporter.credentials.pull_secret import parse_pull_secret
 from exporter.probe.login import Login, login_for
 
 CONFIG_JSON = "kubernetes.io/dockerconfigjson"
@@ -71,3 +72,17 @@ def test_basic_authorization_keeps_non_utf8_bytes() -> None:
     login = login_for(secret({"auths": {"r.io": {"auth": raw}}}), "r.io")
     assert login is not None
     assert login.basic_authorization() == "Basic " + raw
+
+
+def test_the_login_carries_the_fingerprint_the_state_has() -> None:
+    # fetch_login compares the two to skip a secret rotated since the round was planned.
+    obj = secret({"auths": {"ghcr.io": {"auth": auth("octocat", "ghp_abc"),
+                                        "identitytoken": "id-tok"}}})  # fmt: skip
+    login = login_for(obj, "ghcr.io")
+    [credential] = parse_pull_secret(CONFIG_JSON, obj["data"], {}).credentials  # type: ignore[arg-type]
+    assert login is not None
+    assert login.fingerprint == credential.fingerprint
+    rotated = login_for(secret({"auths": {"ghcr.io": {"auth": auth("octocat", "ghp_xyz")}}}),
+                        "ghcr.io")  # fmt: skip
+    assert rotated is not None
+    assert rotated.fingerprint != credential.fingerprint

@@ -7,26 +7,38 @@ import ssl
 import aiohttp
 import pytest
 
-from exporter.probe.outcomes import Outcome, classify_exception, classify_status
+from exporter.probe.outcomes import Outcome, Stage, classify_exception, classify_status
 
 
 @pytest.mark.parametrize(
-    ("status", "insufficient_scope", "expected"),
+    ("status", "stage", "expected"),
     [
-        (200, False, Outcome.ok),
-        (204, False, Outcome.ok),
-        (401, False, Outcome.unauthorized),
-        (401, True, Outcome.forbidden),  # distribution: valid token, scope missing
-        (403, False, Outcome.forbidden),  # GitLab/Harbor/Quay deny with 403
-        (404, False, Outcome.not_found),
-        (429, False, Outcome.rate_limited),
-        (500, False, Outcome.error),
-        (503, False, Outcome.error),
-        (302, False, Outcome.error),  # redirects are not followed with a credential
+        (200, "ping", Outcome.ok),
+        (204, "check", Outcome.ok),
+        # The anonymous GET /v2/: no credential was sent, so no verdict on it.
+        (403, "ping", Outcome.error),  # a WAF or IP allow list
+        (404, "ping", Outcome.error),  # no registry API at that address
+        (503, "ping", Outcome.error),
+        (429, "ping", Outcome.rate_limited),
+        (302, "ping", Outcome.error),  # redirects are not followed
+        # The token service (Bearer) or /v2/ with the login (Basic) decides authentication.
+        (401, "token", Outcome.unauthorized),  # Docker Hub: wrong password
+        (403, "token", Outcome.unauthorized),  # GHCR: revoked/expired PAT, 403 DENIED
+        (404, "token", Outcome.error),  # a realm that is not a token service
+        (429, "token", Outcome.rate_limited),
+        (500, "token", Outcome.error),
+        (401, "login", Outcome.unauthorized),  # htpasswd: wrong password
+        (403, "login", Outcome.unauthorized),
+        # The repository, once the login authenticated.
+        (401, "check", Outcome.forbidden),  # distribution: error="insufficient_scope"
+        (403, "check", Outcome.forbidden),  # GitLab/Harbor/Quay deny with 403
+        (404, "check", Outcome.not_found),
+        (429, "check", Outcome.rate_limited),
+        (500, "check", Outcome.error),
     ],
 )
-def test_classify_status(status: int, insufficient_scope: bool, expected: Outcome) -> None:
-    assert classify_status(status, insufficient_scope=insufficient_scope) is expected
+def test_classify_status(status: int, stage: Stage, expected: Outcome) -> None:
+    assert classify_status(status, stage) is expected
 
 
 def _connection_key() -> object:

@@ -1,5 +1,6 @@
-"""The prober's schedule in virtual time: rounds, jitter, concurrency, rate limit, back-off
-after 429, deduplication, results kept and dropped, and no probe at all when disabled."""
+"""The prober's schedule in virtual time: rounds, jitter (the first round's too),
+concurrency, rate limit, back-off after 429, deduplication, results kept and dropped, the
+expiry step, and no probe at all when disabled."""
 
 from __future__ import annotations
 
@@ -75,6 +76,8 @@ def many_registries(count: int) -> ClusterState:
 
 SETTINGS = ProbeSettings(enabled=True, interval=600.0, jitter=0.1, concurrency=4, rate=100.0,
                          burst=100)  # fmt: skip
+#: The longest wait before the first round with SETTINGS: interval x jitter.
+START = 60.0
 
 
 async def test_disabled_probes_nothing() -> None:
@@ -103,7 +106,7 @@ async def test_concurrency_is_capped() -> None:
     clock, state = FakeClock(), many_registries(12)
     registries = FakeRegistries(clock)
     async with prober(state, SETTINGS, clock, registries) as results:
-        await clock.advance(5)
+        await clock.advance(START + 5)
     assert len(registries.calls) == 12
     assert registries.max_in_flight == 4
     assert results.rounds == 1
@@ -113,10 +116,10 @@ async def test_global_rate_limit_spreads_probes() -> None:
     clock, state = FakeClock(), many_registries(10)
     registries = FakeRegistries(clock, seconds=0.0)
     settings = ProbeSettings(enabled=True, interval=600.0, concurrency=10, rate=2.0, burst=2)
-    start = clock.now
     async with prober(state, settings, clock, registries):
-        await clock.advance(60)
-    starts = sorted(when - start for when, _, _ in registries.calls[:10])
+        await clock.advance(START + 60)
+    first = registries.calls[0][0]
+    starts = sorted(when - first for when, _, _ in registries.calls[:10])
     # Two at once (the burst), then one every half second.
     assert starts == [0.0, 0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0]
 
@@ -132,7 +135,7 @@ async def test_429_backs_off_that_registry_only() -> None:
         Outcome.rate_limited, "token", 429, retry_after=1500.0
     )
     async with prober(state, SETTINGS, clock, registries) as results:
-        await clock.advance(1300)  # rounds at ~0, ~600, ~1200
+        await clock.advance(START + 1300)  # rounds at ~20, ~580, ~1200
         busy = [when for when, host, _ in registries.calls if host == "busy.example.com"]
         calm = [when for when, host, _ in registries.calls if host == "calm.example.com"]
         assert len(busy) == 1
@@ -173,7 +176,7 @@ async def test_results_follow_the_secrets() -> None:
     state.pods.partition().upsert(pod("a", "p", ["one"], "ghcr.io/acme/api:1"))
     registries = FakeRegistries(clock)
     async with prober(state, SETTINGS, clock, registries) as results:
-        await clock.advance(1)
+        await clock.advance(START + 1)
         assert [key for key, _ in results.items()] == [("a", "one", "ghcr.io"),
                                                        ("b", "two", "ghcr.io")]  # fmt: skip
         assert len(registries.calls) == 1, "one probe for both secrets"
@@ -195,3 +198,86 @@ async def test_a_probe_that_raises_is_an_error_result_and_probing_goes_on() -> N
     outcomes = {key[2]: result.outcome for key, result in results.items()}
     assert outcomes == {"r00.example.com": Outcome.error, "r01.example.com": Outcome.ok}
     assert results.rounds == 3
+
+
+async def test_the_first_round_waits_a_random_part_of_interval_times_jitter() -> None:
+    # Replicas started together (or an exporter restarting in a loop, which keeps no
+    # back-off state) must not all probe every registry at once.
+    firsts = []
+    for seed in (1, 2, 3):
+        clock, state = FakeClock(), many_registries(1)
+        registries = FakeRegistries(clock)
+        results = ProbeResults()
+        task = asyncio.create_task(
+            run_prober(NO_CLIENT, state, SETTINGS, results, clock=clock,
+                       fetch=registries.fetch, probe=registries.probe,
+                       rng=random.Random(seed))
+        )  # fmt: skip
+        start = clock.now
+        await clock.advance(START)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        [(when, _, _)] = registries.calls
+        firsts.append(when - start)
+    assert all(0 <= first <= START for first in firsts), firsts
+    assert len(set(firsts)) == 3, "the start is drawn, not fixed"
+
+
+class ExpiryReader:
+    """Answers the expiry step; counts who it was asked for."""
+
+    def __init__(self, expiry: float | None = 1_900_000_000.0, fail: bool = False) -> None:
+        self.expiry = expiry
+        self.fail = fail
+        self.asked: list[str] = []
+
+    async def __call__(self, target: ProbeTarget, login: Login) -> float | None:
+        self.asked.append(target.host)
+        if self.fail:
+            raise RuntimeError("bug")
+        return self.expiry
+
+
+async def test_expiry_is_asked_only_after_the_registry_took_the_login() -> None:
+    clock = FakeClock()
+    state = state_with(
+        pull_secret("a", "good", {"good.example.com": ("u", "p")}),
+        pull_secret("a", "gone", {"gone.example.com": ("u", "p")}),
+        pull_secret("a", "down", {"down.example.com": ("u", "p")}),
+    )
+    registries = FakeRegistries(clock)
+    registries.script["gone.example.com"] = lambda: HandshakeOutcome(
+        Outcome.unauthorized, "token", 401
+    )
+    registries.script["down.example.com"] = lambda: HandshakeOutcome(Outcome.network, "ping")
+    reader = ExpiryReader()
+    results = ProbeResults()
+    task = asyncio.create_task(
+        run_prober(NO_CLIENT, state, SETTINGS, results, clock=clock, fetch=registries.fetch,
+                   probe=registries.probe, read_expiry=reader, rng=random.Random(7))
+    )  # fmt: skip
+    try:
+        await clock.advance(START + 5)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert reader.asked == ["good.example.com"]
+    assert list(results.expiries()) == [(("a", "good", "good.example.com"), 1_900_000_000.0)]
+
+
+async def test_a_failing_expiry_step_leaves_the_outcome_alone() -> None:
+    clock, state = FakeClock(), many_registries(1)
+    registries = FakeRegistries(clock)
+    results = ProbeResults()
+    task = asyncio.create_task(
+        run_prober(NO_CLIENT, state, SETTINGS, results, clock=clock, fetch=registries.fetch,
+                   probe=registries.probe, read_expiry=ExpiryReader(fail=True),
+                   rng=random.Random(7))
+    )  # fmt: skip
+    try:
+        await clock.advance(START + 5)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    [(_, result)] = results.items()
+    assert (result.outcome, result.expires_at) == (Outcome.ok, None)

@@ -28,7 +28,8 @@ class Account:
     actions: tuple[str, ...] = ("pull",)
     """Actions granted on any requested repository; empty grants a token without access."""
     status: int = 200
-    """Answer this status instead of a token (429 to test back-off)."""
+    """Answer this status instead of a token (429 to test back-off, 403 as GHCR refuses a
+    revoked PAT)."""
     retry_after: str | None = None
     github_expiry: str | None = None
     """A ``github-authentication-token-expiration`` header to send with the token."""
@@ -79,8 +80,10 @@ class TokenServer:
             return web.json_response({"details": "incorrect username or password"}, status=401)
         if account.status != 200:
             headers = {"Retry-After": account.retry_after} if account.retry_after else {}
-            return web.json_response({"details": "slow down"}, status=account.status,
-                                     headers=headers)  # fmt: skip
+            # GHCR's body for a refused PAT; distribution's error envelope otherwise.
+            code = "DENIED" if account.status == 403 else "TOOMANYREQUESTS"
+            body = {"errors": [{"code": code, "message": code.lower()}]}
+            return web.json_response(body, status=account.status, headers=headers)
         access = []
         for scope in request.query.getall("scope", []):
             kind, _, rest = scope.partition(":")
