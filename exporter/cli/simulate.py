@@ -14,7 +14,7 @@ import signal
 import sys
 
 from exporter.simulator import ScenarioError, Simulator
-from exporter.simulator.chaos import validate_rate
+from exporter.simulator.chaos import DEFAULT_STALL_SECONDS, validate_rate, validate_stall_seconds
 
 NAME = "simulate"
 HELP = "run the Kubernetes API simulator on a scenario and write a kubeconfig for it"
@@ -72,12 +72,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default 0: off; POST /simulator/v1/chaos changes it at run time)",
     )
     parser.add_argument(
+        "--chaos-stall-seconds",
+        type=float,
+        default=DEFAULT_STALL_SECONDS,
+        metavar="SECONDS",
+        help="how long a chaotic stall keeps a watch silent before ending it; make it longer "
+        "than the client's inactivity timeout (the exporter's is 90 s) to exercise stall "
+        f"detection (default {DEFAULT_STALL_SECONDS:g})",
+    )
+    parser.add_argument(
         "--chaos-seed",
         type=int,
         default=None,
         metavar="N",
         help="seed of the chaos decisions, for a repeatable sequence (default: random)",
     )
+
+
+class KubeconfigError(Exception):
+    """The kubeconfig cannot be written where ``--kubeconfig-out`` says."""
 
 
 async def _serve(args: argparse.Namespace, sim: Simulator) -> None:
@@ -90,23 +103,36 @@ async def _serve(args: argparse.Namespace, sim: Simulator) -> None:
         )  # before the ready line: callers may signal at once
     url = await sim.start(host, port)
     try:
-        sim.write_kubeconfig(args.kubeconfig_out)
+        try:
+            sim.write_kubeconfig(args.kubeconfig_out)
+        except OSError as error:
+            raise KubeconfigError(
+                f"cannot write --kubeconfig-out {args.kubeconfig_out}: {error.strerror}"
+            ) from None
         print(f"simulator ready at {url} (kubeconfig: {args.kubeconfig_out})", flush=True)
         await stop.wait()
     finally:
         await sim.stop()
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run the simulator until SIGINT/SIGTERM; 2 for a bad scenario, address or chaos rate."""
+def _check_chaos(args: argparse.Namespace) -> str | None:
+    """The error line for a bad chaos flag, if any."""
     try:
         validate_rate(args.chaos_rate)
     except ValueError:
-        print(
-            f"imagepull-exporter simulate: --chaos-rate must be between 0 and 1, "
-            f"got {args.chaos_rate}",
-            file=sys.stderr,
-        )
+        return f"--chaos-rate must be between 0 and 1, got {args.chaos_rate}"
+    try:
+        validate_stall_seconds(args.chaos_stall_seconds)
+    except ValueError:
+        return f"--chaos-stall-seconds must be a positive number, got {args.chaos_stall_seconds}"
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the simulator until SIGINT/SIGTERM; 2 for a bad scenario, address, kubeconfig
+    path or chaos flag."""
+    if (problem := _check_chaos(args)) is not None:
+        print(f"imagepull-exporter simulate: {problem}", file=sys.stderr)
         return 2
     token = None if args.no_auth else args.token or secrets.token_urlsafe(24)
     sim = Simulator(
@@ -115,6 +141,7 @@ def run(args: argparse.Namespace) -> int:
         tls=token is not None,
         chaos_rate=args.chaos_rate,
         chaos_seed=args.chaos_seed,
+        chaos_stall_seconds=args.chaos_stall_seconds,
     )
     try:
         sim.load_scenario(args.scenario)
@@ -123,9 +150,14 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         asyncio.run(_serve(args, sim))
+    except KubeconfigError as error:
+        print(f"imagepull-exporter simulate: {error}", file=sys.stderr)
+        return 2
     except OSError as error:
         print(
-            f"imagepull-exporter simulate: cannot serve on {args.listen}: {error}", file=sys.stderr
+            f"imagepull-exporter simulate: cannot serve on {args.listen[0]}:{args.listen[1]}: "
+            f"{error.strerror or error}",
+            file=sys.stderr,
         )
         return 2
     return 0

@@ -31,9 +31,24 @@ from exporter.simulator.faults import (
     StatusFault,
     TooManyRequests,
     TruncatedLine,
+    fault_name,
 )
 
 RESTART = "restart"
+KINDS = frozenset(
+    {
+        "status_500",
+        "status_503",
+        "too_many_requests",
+        "gone",
+        "error_event_500",
+        "stall",
+        "disconnect_mid_line",
+        "truncated_line",
+        RESTART,
+    }
+)
+"""Every kind of fault chaos injects, as counted in ``injected``."""
 RETRY_AFTER_SECONDS = 1
 DEFAULT_STALL_SECONDS = 5.0
 FaultMaker = Callable[[random.Random, float], Fault]
@@ -71,6 +86,13 @@ EVENT_MENU: tuple[FaultMaker, ...] = (
 """What breaks a watch stream in the middle, just before an event."""
 
 
+def validate_stall_seconds(seconds: float) -> float:
+    """``seconds`` if it is a usable stall length (positive and finite), else ``ValueError``."""
+    if not 0.0 < seconds < float("inf"):  # also rejects NaN
+        raise ValueError(f"chaos stall seconds must be positive, got {seconds!r}")
+    return seconds
+
+
 def validate_rate(rate: float) -> float:
     """``rate`` if it is a probability, else ``ValueError``.
 
@@ -93,7 +115,7 @@ class Chaos:
         stall_seconds: float = DEFAULT_STALL_SECONDS,
     ) -> None:
         self.rate = validate_rate(rate)
-        self.stall_seconds = stall_seconds
+        self.stall_seconds = validate_stall_seconds(stall_seconds)
         self.injected: Counter[str] = Counter()
         self._random = random.Random(seed)
 
@@ -122,12 +144,5 @@ class Chaos:
         if self.rate <= 0.0 or self._random.random() >= self.rate:
             return None
         fault = self._random.choice(menu)(self._random, self.stall_seconds)
-        self.injected[_name(fault)] += 1
+        self.injected[fault_name(fault)] += 1
         return fault
-
-
-def _name(fault: Fault) -> str:
-    """``status_503``, ``gone``, ``stall``: a bounded name for counting."""
-    if isinstance(fault, StatusFault | ErrorEvent):
-        return f"{fault.type}_{fault.code}"
-    return fault.type

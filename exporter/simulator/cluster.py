@@ -1,6 +1,7 @@
 """The simulated cluster: every write goes through here.
 
-A write validates and defaults the object, stamps ``uid``, ``creationTimestamp``,
+A write validates and defaults the object (an update also checks what may not change,
+see :mod:`exporter.simulator.validation`), stamps ``uid``, ``creationTimestamp``,
 ``resourceVersion`` (one global counter, as etcd's revision), ``generation`` and
 ``managedFields``, then records the change in its resource table, which feeds watches.
 A write that changes nothing is not stored and keeps its resourceVersion, as on the
@@ -9,23 +10,28 @@ real server.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from exporter.simulator import errors
 from exporter.simulator.clock import rfc3339
 from exporter.simulator.defaults import apply_defaults, validate_name
 from exporter.simulator.managed_fields import changed_fields, record_update
-from exporter.simulator.patches import json_patch, merge_patch, strategic_merge_patch
+from exporter.simulator.patches import SCHEMAS, json_patch, merge_patch, strategic_merge_patch
 from exporter.simulator.resources import NAMESPACES, RESOURCES, ResourceType
 from exporter.simulator.store import Change, ResourceTable, clone, encode_item, with_type
+from exporter.simulator.validation import validate_update
 
 JSONObject = dict[str, Any]
-PATCH_TYPES = {
-    "application/merge-patch+json": merge_patch,
-    "application/strategic-merge-patch+json": strategic_merge_patch,
-    "application/json-patch+json": json_patch,
+PATCH_TYPES: dict[str, Callable[[JSONObject, Any, str], Any]] = {
+    "application/merge-patch+json": lambda old, patch, _: merge_patch(old, patch),
+    "application/strategic-merge-patch+json": lambda old, patch, kind: strategic_merge_patch(
+        old, patch, SCHEMAS.get(kind)
+    ),
+    "application/json-patch+json": lambda old, patch, _: json_patch(old, patch),
 }
 _GENERATE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # the apiserver's name generator set
 _VOLATILE_META = ("resourceVersion", "managedFields", "generation")
@@ -38,6 +44,7 @@ class Cluster:
         self.tables = {plural: ResourceTable(r, history_limit) for plural, r in RESOURCES.items()}
         self.rv = 1
         self.epoch = uuid.uuid4().hex[:8]  # continue tokens from before a restart expire
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
 
     def table(self, plural: str) -> ResourceTable:
         """The table of a served resource (KeyError for anything else)."""
@@ -61,7 +68,30 @@ class Cluster:
         obj["metadata"]["resourceVersion"] = str(self.rv)
         item = encode_item(obj)
         table.record(Change(self.rv, kind, obj, item, with_type(table.resource.kind, item), old))
+        if self._waiters:
+            self._wake()
         return obj
+
+    @property
+    def waiting(self) -> int:
+        """How many requests wait for a resourceVersion the cluster has not reached."""
+        return len(self._waiters)
+
+    async def wait_for_version(self, rv: int) -> None:
+        """Wait until the cluster's resourceVersion reaches ``rv`` (the caller bounds it)."""
+        if self.rv >= rv:
+            return
+        reached: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append((rv, reached))
+        try:
+            await reached
+        finally:
+            self._waiters = [(v, f) for v, f in self._waiters if f is not reached]
+
+    def _wake(self) -> None:
+        for rv, reached in self._waiters:
+            if rv <= self.rv and not reached.done():
+                reached.set_result(None)
 
     def create(
         self, plural: str, namespace: str, body: JSONObject, *, manager: str, dry_run: bool = False
@@ -168,7 +198,7 @@ class Cluster:
                 f"{', '.join(PATCH_TYPES)}",
             )
         old = self.get(plural, namespace, name)
-        patched = apply_patch(clone(old), patch)
+        patched = apply_patch(clone(old), patch, self.tables[plural].resource.kind)
         if not isinstance(patched, dict):
             raise errors.bad_request("the patch did not result in an object")
         sent = (patched.get("metadata") or {}).get("resourceVersion")
@@ -215,6 +245,8 @@ class Cluster:
         meta["resourceVersion"] = old_meta["resourceVersion"]
         new["kind"], new["apiVersion"] = resource.kind, "v1"
         apply_defaults(resource.kind, new)
+        if subresource is None:
+            validate_update(resource.kind, old, new)
         if "generation" in meta and new.get("spec") != old.get("spec"):
             meta["generation"] = old_meta["generation"] + 1
         if _same(old, new):

@@ -1,17 +1,9 @@
-"""Discovery documents: ``/version``, ``/api``, ``/api/v1``, ``/apis`` and a minimal
-OpenAPI v3 document.
-
-kubectl's ``apply``/``create`` validation asks ``/openapi/v3`` whether PATCH of the type
-accepts the ``fieldValidation`` parameter; announcing it lets kubectl leave validation to
-the server (which this simulator does not do strictly) instead of failing to download a
-full schema. No ``/openapi/v2`` is served: kubectl then builds strategic merge patches from
-its compiled-in types, as it does for any built-in type.
-"""
+"""Discovery documents: ``/version``, ``/api``, ``/api/v1`` and ``/apis`` (the OpenAPI
+documents are in :mod:`exporter.simulator.openapi`)."""
 
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from exporter.simulator.resources import RESOURCES, ResourceType
@@ -77,54 +69,3 @@ def api_resource_list() -> JSONObject:
                 }
             )
     return {"kind": "APIResourceList", "groupVersion": "v1", "resources": resources}
-
-
-def _operation(resource: ResourceType, action: str) -> JSONObject:
-    operation: JSONObject = {
-        "operationId": f"{action}{resource.kind}",
-        "x-kubernetes-action": action,
-        "x-kubernetes-group-version-kind": {"group": "", "version": "v1", "kind": resource.kind},
-        "responses": {"200": {"description": "OK"}},
-    }
-    if action == "patch":
-        operation["parameters"] = [
-            {
-                "name": "fieldValidation",
-                "in": "query",
-                "schema": {"type": "string", "uniqueItems": True},
-            },
-            {
-                "name": "fieldManager",
-                "in": "query",
-                "schema": {"type": "string", "uniqueItems": True},
-            },
-        ]
-    return operation
-
-
-def openapi_v3_document() -> JSONObject:
-    """``/openapi/v3/api/v1``: paths with their GVK and parameters, no schemas."""
-    paths: JSONObject = {}
-    for resource in RESOURCES.values():
-        prefix = "/api/v1/namespaces/{namespace}" if resource.namespaced else "/api/v1"
-        paths[f"{prefix}/{resource.plural}/{{name}}"] = {
-            action: _operation(resource, action) for action in ("get", "put", "patch", "delete")
-        }
-    return {
-        "openapi": "3.0.0",
-        "info": {"title": "Kubernetes", "version": "v1.32.0"},
-        "paths": paths,
-        "components": {"schemas": {}},
-    }
-
-
-V3_HASH = (
-    hashlib.sha512(json.dumps(openapi_v3_document(), sort_keys=True).encode())
-    .hexdigest()
-    .upper()[:128]
-)
-
-
-def openapi_v3_root() -> JSONObject:
-    """``/openapi/v3``: where each group-version's document lives."""
-    return {"paths": {"api/v1": {"serverRelativeURL": f"/openapi/v3/api/v1?hash={V3_HASH}"}}}

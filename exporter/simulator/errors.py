@@ -28,13 +28,14 @@ class ApiError(Exception):
         self.message = message
         self.details = details
         self.headers = headers or {}
+        self.list_meta: JSONObject = {}
 
     def status(self) -> JSONObject:
         """The ``Status`` object sent as the response body (or inside a watch ERROR)."""
         body: JSONObject = {
             "kind": "Status",
             "apiVersion": "v1",
-            "metadata": {},
+            "metadata": self.list_meta,
             "status": "Failure",
             "message": self.message,
         }
@@ -72,20 +73,46 @@ def bad_request(message: str) -> ApiError:
     return ApiError(400, "BadRequest", message)
 
 
+_CAUSES = {"Required value": "FieldValueRequired", "Forbidden": "FieldValueForbidden"}
+
+
 def invalid(kind: str, name: str, field: str, detail: str) -> ApiError:
-    """``422 Invalid`` for a failed validation of one field."""
+    """``422 Invalid`` for a failed validation of one field; ``detail`` starts with the
+    error type as ``field.Error`` prints it (``Invalid value: ...``, ``Forbidden: ...``).
+
+    >>> invalid("Secret", "s", "type", 'Invalid value: "x": field is immutable').message
+    'Secret "s" is invalid: type: Invalid value: "x": field is immutable'
+    """
     message = f'{kind} "{name}" is invalid: {field}: {detail}'
+    reason = next((r for p, r in _CAUSES.items() if detail.startswith(p)), "FieldValueInvalid")
     details = {
         "name": name,
         "kind": kind,
-        "causes": [{"reason": "FieldValueInvalid", "message": detail, "field": field}],
+        "causes": [{"reason": reason, "message": detail, "field": field}],
     }
     return ApiError(422, "Invalid", message, details)
 
 
-def expired(message: str) -> ApiError:
-    """``410 Expired`` (a too old resourceVersion or continue token)."""
-    return ApiError(410, "Expired", message)
+def expired(message: str, list_meta: JSONObject | None = None) -> ApiError:
+    """``410 Expired`` (a too old resourceVersion or continue token); ``list_meta`` is the
+    Status's ``metadata`` (where an inconsistent-continue token goes)."""
+    error = ApiError(410, "Expired", message)
+    error.list_meta = list_meta or {}
+    return error
+
+
+def too_large_resource_version(requested: int, current: int, retry_after: int) -> ApiError:
+    """``504 Timeout`` for a resourceVersion the server has not reached (the watch cache
+    waits 3 s for it first and asks to retry in 1 s; etcd answers at once, no retry)."""
+    details: JSONObject = {
+        "causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}]
+    }
+    headers = {}
+    if retry_after:
+        details["retryAfterSeconds"] = retry_after
+        headers["Retry-After"] = str(retry_after)
+    message = f"Timeout: Too large resource version: {requested}, current: {current}"
+    return ApiError(504, "Timeout", message, details, headers)
 
 
 def too_old_resource_version(requested: int, oldest: int) -> ApiError:
@@ -98,12 +125,14 @@ def unauthorized() -> ApiError:
     return ApiError(401, "Unauthorized", "Unauthorized")
 
 
-def method_not_allowed(verb: str) -> ApiError:
-    """``405 MethodNotAllowed``."""
+def method_not_allowed() -> ApiError:
+    """``405 MethodNotAllowed``, as the API server answers a method its route lacks (e.g.
+    DELETE of a cluster-wide collection): ``NewGenericServerResponse`` with no resource."""
     return ApiError(
         405,
         "MethodNotAllowed",
-        f"the server does not allow this method on the requested resource ({verb})",
+        "the server does not allow this method on the requested resource",
+        {},
     )
 
 

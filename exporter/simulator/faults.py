@@ -13,6 +13,7 @@ Over HTTP (``POST /simulator/v1/faults``) a fault is JSON with a ``type`` named 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
@@ -139,11 +140,24 @@ def fault_from_json(data: Mapping[str, Any]) -> Fault:
     return cls(**{k: v for k, v in data.items() if k != "type"})
 
 
+def fault_name(fault: Fault) -> str:
+    """``status_503``, ``gone``, ``stall``: a bounded name for counting.
+
+    >>> fault_name(StatusFault(code=503)), fault_name(Gone())
+    ('status_503', 'gone')
+    """
+    if isinstance(fault, StatusFault | ErrorEvent):
+        return f"{fault.type}_{fault.code}"
+    return fault.type
+
+
 class FaultQueue:
-    """Injected faults in order, each with its remaining count."""
+    """Injected faults in order, each with its remaining count; ``fired`` counts what
+    was applied, by :func:`fault_name` (plus ``restart`` for forced restarts)."""
 
     def __init__(self) -> None:
         self._pending: list[list[Any]] = []  # [fault, remaining]
+        self.fired: Counter[str] = Counter()
 
     def add(self, fault: Fault) -> None:
         """Queue ``fault`` behind the ones already injected."""
@@ -158,6 +172,7 @@ class FaultQueue:
                 entry[1] -= 1
                 if entry[1] <= 0:
                     self._pending.remove(entry)
+                self.fired[fault_name(fault)] += 1
                 return fault
         return None
 

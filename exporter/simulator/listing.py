@@ -3,9 +3,15 @@
 A continue token is base64 JSON holding the list's resourceVersion, the last key sent,
 and the server epoch. It is refused with 410 Expired once the table's history has been
 compacted past that resourceVersion or the server restarted, as etcd compaction makes
-the real server refuse it. Pages show the current objects, not a snapshot at the
-token's resourceVersion (the simulator keeps no MVCC); each page still carries the
-first page's resourceVersion, as the real server's do.
+the real server refuse it; like the real server, the 410 Status carries in its
+``metadata.continue`` a token (resourceVersion -1) that continues the list from the same
+key at the latest version, for clients that accept an inconsistent list. Pages show the
+current objects, not a snapshot at the token's resourceVersion (the simulator keeps no
+MVCC); each page still carries the first page's resourceVersion, as the real server's do.
+
+``resourceVersion=0`` is served as the watch cache serves it: every matching object in
+one response, ``limit`` ignored, no continue token (``shouldDelegateList`` in the
+apiserver's cacher sends only other paginated lists to etcd).
 """
 
 from __future__ import annotations
@@ -44,16 +50,34 @@ def encode_continue(rv: int, last: Key, epoch: str) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_continue(token: str, table: ResourceTable, epoch: str) -> tuple[int, Key]:
-    """(resourceVersion, last key) of a token; 400 if garbled, 410 if too old."""
+LATEST = -1
+"""The resourceVersion of an inconsistent-continue token: continue at the latest version."""
+
+
+def _parse_continue(token: str) -> tuple[int, Key, str]:
     try:
         data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         rv, start, token_epoch = int(data["rv"]), data["start"], str(data["e"])
         last: Key = (str(start[0]), str(start[1]))
     except (binascii.Error, ValueError, KeyError, TypeError, IndexError):
         raise bad_request(f"continue key is not valid: {token!r}") from None
+    return rv, last, token_epoch
+
+
+def expired_continue(token: str, epoch: str) -> ApiError:
+    """The 410 for an expired ``token``: etcd3's ``handleCompactedErrorForPaging`` answers
+    with a token that continues after the same key at the latest version."""
+    _, last, _ = _parse_continue(token)
+    return expired(CONTINUE_EXPIRED, {"continue": encode_continue(LATEST, last, epoch)})
+
+
+def decode_continue(token: str, table: ResourceTable, epoch: str) -> tuple[int, Key]:
+    """(resourceVersion, last key) of a token; 400 if garbled, 410 if too old."""
+    rv, last, token_epoch = _parse_continue(token)
+    if rv == LATEST:
+        return rv, last
     if token_epoch != epoch or rv < table.compacted_rv:
-        raise expired(CONTINUE_EXPIRED)
+        raise expired_continue(token, epoch)
     return rv, last
 
 
@@ -68,8 +92,10 @@ def select_page(
     current_rv: int,
     epoch: str,
 ) -> Page:
-    """The page of keys answering one LIST request."""
+    """The page of keys answering one LIST request (``limit`` 0: all of them)."""
     rv, after = decode_continue(token, table, epoch) if token else (current_rv, None)
+    if rv == LATEST:
+        rv = current_rv
     selective = bool(labels.requirements) or not fields.empty
     keys: list[Key] = []
     last: Key | None = None

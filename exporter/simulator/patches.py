@@ -1,8 +1,9 @@
 """The three PATCH formats the API server accepts for built-in types.
 
 - JSON merge patch (RFC 7386): maps merge, ``null`` deletes, lists are replaced.
-- Strategic merge patch: like merge patch, but lists of known types merge by a key
-  (containers by ``name``, ports by ``containerPort``...) and the ``$patch``,
+- Strategic merge patch: like merge patch, but the lists the Kubernetes types tag with
+  the ``merge`` strategy merge by their key (a pod's containers by ``name``, ports by
+  ``containerPort``...; see :data:`SCHEMAS`), other lists are replaced, and the ``$patch``,
   ``$setElementOrder/``, ``$deleteFromPrimitiveList/`` and ``$retainKeys`` directives work,
   which is what ``kubectl apply`` and ``kubectl edit`` send.
 - JSON patch (RFC 6902): add, remove, replace, move, copy, test.
@@ -13,6 +14,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from exporter.simulator.errors import ApiError, bad_request
@@ -20,27 +23,57 @@ from exporter.simulator.store import clone
 
 JSONObject = dict[str, Any]
 
-# patchMergeKey of the list fields of our types (k8s.io/api struct tags); lists not named
-# here are replaced atomically, as for fields without a patch strategy.
-MERGE_KEYS: dict[str, str] = {
-    "containers": "name",
-    "initContainers": "name",
-    "ephemeralContainers": "name",
-    "env": "name",
-    "ports": "containerPort",
-    "volumeMounts": "mountPath",
-    "volumeDevices": "devicePath",
-    "volumes": "name",
-    "imagePullSecrets": "name",
-    "secrets": "name",
-    "hostAliases": "ip",
-    "conditions": "type",
-    "ownerReferences": "uid",
-    "resourceClaims": "name",
-    "topologySpreadConstraints": "topologyKey",
+
+@dataclass(frozen=True, slots=True)
+class ListField:
+    """A list field with the ``merge`` patch strategy (a list not declared is atomic).
+
+    ``key`` is its ``patchMergeKey`` (None for a list of strings whose items are unioned,
+    like ``metadata.finalizers``); ``item`` declares the fields of its elements.
+    """
+
+    key: str | None
+    item: Schema = field(default_factory=dict)
+
+
+Schema = Mapping[str, "Schema | ListField"]
+"""The struct fields of a type that lead to a merged list; every other list is replaced."""
+
+# Transcribed from the patchStrategy/patchMergeKey tags of k8s.io/api/core/v1/types.go and
+# k8s.io/apimachinery/pkg/apis/meta/v1/types.go. Lists without a patchStrategy tag are
+# atomic there and here: ServiceAccount.imagePullSecrets (unlike PodSpec's), Namespace
+# spec.finalizers (unlike metadata.finalizers), Pod status.containerStatuses, tolerations.
+OBJECT_META: Schema = {"finalizers": ListField(None), "ownerReferences": ListField("uid")}
+CONTAINER: Schema = {
+    "ports": ListField("containerPort"),
+    "env": ListField("name"),
+    "volumeMounts": ListField("mountPath"),
+    "volumeDevices": ListField("devicePath"),
 }
-# Primitive lists with the "merge" strategy (their items are unioned).
-MERGED_PRIMITIVE_LISTS = frozenset({"finalizers"})
+POD_SPEC: Schema = {
+    "volumes": ListField("name"),  # merge,retainKeys: $retainKeys arrives in the patch
+    "initContainers": ListField("name", CONTAINER),
+    "containers": ListField("name", CONTAINER),
+    "ephemeralContainers": ListField("name", CONTAINER),
+    "imagePullSecrets": ListField("name"),
+    "hostAliases": ListField("ip"),
+    "topologySpreadConstraints": ListField("topologyKey"),
+    "schedulingGates": ListField("name"),
+    "resourceClaims": ListField("name"),
+}
+POD_STATUS: Schema = {
+    "conditions": ListField("type"),
+    "podIPs": ListField("ip"),
+    "hostIPs": ListField("ip"),
+    "resourceClaimStatuses": ListField("name"),
+}
+SCHEMAS: dict[str, Schema] = {
+    "Pod": {"metadata": OBJECT_META, "spec": POD_SPEC, "status": POD_STATUS},
+    "ServiceAccount": {"metadata": OBJECT_META, "secrets": ListField("name")},
+    "Namespace": {"metadata": OBJECT_META, "status": {"conditions": ListField("type")}},
+    "Secret": {"metadata": OBJECT_META},
+    "Event": {"metadata": OBJECT_META},
+}
 
 _ORDER = "$setElementOrder/"
 _DELETE_PRIMITIVE = "$deleteFromPrimitiveList/"
@@ -59,10 +92,12 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
-def strategic_merge_patch(target: Any, patch: Any) -> Any:
-    """Apply a strategic merge patch to ``target`` and return the result."""
+def strategic_merge_patch(target: Any, patch: Any, schema: Schema | None = None) -> Any:
+    """Apply a strategic merge patch to ``target`` (of the type ``schema`` describes, e.g.
+    ``SCHEMAS["Pod"]``) and return the result; without a schema every list is replaced."""
     if not isinstance(patch, dict):
         return clone(patch)
+    fields = schema or {}
     directive = patch.get("$patch")
     if directive == "replace":
         return {k: clone(v) for k, v in patch.items() if k != "$patch"}
@@ -78,12 +113,15 @@ def strategic_merge_patch(target: Any, patch: Any) -> Any:
             drop = set(value or [])
             result[name] = [v for v in result.get(name) or [] if v not in drop]
             continue
+        declared = fields.get(key)
         if value is None:
             result.pop(key, None)
         elif isinstance(value, list):
-            result[key] = _merge_list(key, result.get(key), value)
+            listed = declared if isinstance(declared, ListField) else None
+            result[key] = _merge_list(listed, result.get(key), value)
         elif isinstance(value, dict):
-            merged = strategic_merge_patch(result.get(key), value)
+            nested = declared if isinstance(declared, Mapping) else None
+            merged = strategic_merge_patch(result.get(key), value, nested)
             if merged is None:
                 result.pop(key, None)
             else:
@@ -91,22 +129,24 @@ def strategic_merge_patch(target: Any, patch: Any) -> Any:
         else:
             result[key] = value
     for key, order in patch.items():
-        if key.startswith(_ORDER) and isinstance(result.get(key[len(_ORDER) :]), list):
-            name = key[len(_ORDER) :]
-            result[name] = _reorder(name, result[name], order)
+        name = key[len(_ORDER) :]
+        if key.startswith(_ORDER) and isinstance(result.get(name), list):
+            declared = fields.get(name)
+            merge_key = declared.key if isinstance(declared, ListField) else None
+            result[name] = _reorder(merge_key, result[name], order)
     if isinstance(retain, list):
         result = {k: v for k, v in result.items() if k in retain}
     return result
 
 
-def _merge_list(name: str, current: Any, patch: list[Any]) -> list[Any]:
+def _merge_list(declared: ListField | None, current: Any, patch: list[Any]) -> list[Any]:
     current_list = list(current) if isinstance(current, list) else []
-    if name in MERGED_PRIMITIVE_LISTS:
+    if declared is not None and declared.key is None:
         return current_list + [v for v in patch if v not in current_list]
-    key = MERGE_KEYS.get(name)
-    if key is None or not all(isinstance(item, dict) for item in patch):
+    if declared is None or not all(isinstance(item, dict) for item in patch):
         copied: list[Any] = clone(patch)
         return copied
+    key, item_schema = declared.key, declared.item
     if any(item.get("$patch") == "replace" for item in patch):
         return [clone(i) for i in patch if i.get("$patch") != "replace" or len(i) > 1]
     merged = list(current_list)
@@ -123,15 +163,14 @@ def _merge_list(name: str, current: Any, patch: list[Any]) -> list[Any]:
             if index is not None:
                 merged.pop(index)
         elif index is None:
-            merged.append(strategic_merge_patch({}, item))
+            merged.append(strategic_merge_patch({}, item, item_schema))
         else:
-            merged[index] = strategic_merge_patch(merged[index], item)
+            merged[index] = strategic_merge_patch(merged[index], item, item_schema)
     return merged
 
 
-def _reorder(name: str, items: list[Any], order: list[Any]) -> list[Any]:
+def _reorder(key: str | None, items: list[Any], order: list[Any]) -> list[Any]:
     """Order ``items`` as ``$setElementOrder`` says; items it does not name go last."""
-    key = MERGE_KEYS.get(name)
 
     def identity(item: Any) -> Any:
         return item.get(key) if key and isinstance(item, dict) else item

@@ -51,6 +51,8 @@ class ResourceType:
     delete_returns_object: bool = False
     has_status: bool = False
     singular: str = ""
+    deletecollection: bool = True
+    """Whether DELETE of the (namespaced) collection works; namespaces have no such verb."""
 
     @property
     def list_kind(self) -> str:
@@ -60,7 +62,8 @@ class ResourceType:
     @property
     def verbs(self) -> list[str]:
         """Verbs advertised in discovery."""
-        return ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+        collection = ["deletecollection"] if self.deletecollection else []
+        return ["create", "delete", *collection, "get", "list", "patch", "update", "watch"]
 
 
 PODS = ResourceType(
@@ -128,6 +131,7 @@ NAMESPACES = ResourceType(
     short_names=("ns",),
     delete_returns_object=True,
     has_status=True,
+    deletecollection=False,
     fields={"metadata.name": _path("metadata", "name"), "status.phase": _path("status", "phase")},
 )
 

@@ -3,10 +3,13 @@
 Paths served (``{r}`` a served resource, ``{ns}`` a namespace):
 ``/api/v1/{r}`` (all namespaces, or namespaces themselves), ``/api/v1/namespaces/{ns}/{r}``,
 ``.../{r}/{name}``, ``.../pods/{name}/status`` and ``/api/v1/namespaces/{name}/status``.
+A method a path does not take answers 405 as the API server's router does: POST or
+DELETE on an all-namespaces collection, DELETE of the namespaces collection.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -24,7 +27,7 @@ from exporter.simulator.faults import (
     TruncatedLine,
 )
 from exporter.simulator.listing import (
-    CONTINUE_EXPIRED,
+    expired_continue,
     list_body,
     list_metadata,
     parse_limit,
@@ -36,7 +39,7 @@ from exporter.simulator.protobuf import decode_object
 from exporter.simulator.resources import RESOURCES, ResourceType
 from exporter.simulator.selectors import parse_field_selector, parse_label_selector
 from exporter.simulator.store import Watch, encode, with_type
-from exporter.simulator.tables import table, wants_table
+from exporter.simulator.tables import TableStream, table, wants_table
 from exporter.simulator.watch import (
     WatchOptions,
     drop_connection,
@@ -103,19 +106,27 @@ def json_response(body: bytes | JSONObject, status: int = 200) -> web.Response:
 
 
 def _verb(method: str, target: Target, query: Any) -> str:
+    """The API verb of a request, or 405 where the real server has no such route."""
     if method == "GET":
         if target.name is not None:
             return "get"
         return "watch" if query.get("watch") in ("1", "true") else "list"
-    verbs = {"POST": "create", "PUT": "update", "PATCH": "patch"}
-    if method in verbs:
-        return verbs[method]
-    if method == "DELETE":
-        return "delete" if target.name is not None else "deletecollection"
-    raise errors.method_not_allowed(method)
+    resource, named = target.resource, target.name is not None
+    all_namespaces = resource.namespaced and target.namespace is None
+    if target.subresource is not None and method not in ("PUT", "PATCH"):
+        raise errors.method_not_allowed()
+    if method == "POST" and not named and not all_namespaces:
+        return "create"
+    if method in ("PUT", "PATCH") and named:
+        return "update" if method == "PUT" else "patch"
+    if method == "DELETE" and named:
+        return "delete"
+    if method == "DELETE" and not all_namespaces and resource.deletecollection:
+        return "deletecollection"
+    raise errors.method_not_allowed()
 
 
-def raise_for_fault(fault: Fault | None, verb: str) -> None:
+def raise_for_fault(fault: Fault | None, verb: str, sim: Simulator, token: str) -> None:
     """Turn a fault that replaces the whole response into its error."""
     if isinstance(fault, StatusFault):
         raise errors.ApiError(fault.code, REASONS.get(fault.code, "InternalError"), fault.message)
@@ -129,7 +140,7 @@ def raise_for_fault(fault: Fault | None, verb: str) -> None:
             {"Retry-After": seconds},
         )
     if isinstance(fault, ExpireContinue):
-        raise errors.expired(CONTINUE_EXPIRED)
+        raise expired_continue(token, sim.cluster.epoch)
     if isinstance(fault, Gone) and verb != "watch":
         raise errors.expired("too old resource version: 1 (2)")
 
@@ -148,18 +159,17 @@ async def handle_api(request: web.Request, sim: Simulator) -> web.StreamResponse
     target = parse_path(request.path)
     query = request.query
     verb = _verb(request.method, target, query)
-    if target.subresource and verb not in ("get", "update", "patch"):
-        raise errors.method_not_allowed(request.method)
-    if verb == "create" and target.name is not None:
-        raise errors.method_not_allowed(request.method)
     plural = target.resource.plural
     if sim.chaos.restart_now():
-        sim.restart()
-    fault = sim.faults.take(plural, verb, has_continue=bool(query.get("continue")))
+        sim.cluster.restart()
+    token = query.get("continue") or ""
+    fault = sim.faults.take(plural, verb, has_continue=bool(token))
     fault = fault or sim.chaos.request_fault(plural, verb)
-    raise_for_fault(fault, verb)
+    raise_for_fault(fault, verb, sim, token)
     if verb == "watch":
         return await _watch(request, sim, target, fault)
+    if verb in ("list", "get"):
+        await _wait_for_version(request, sim, verb)
     if verb == "list":
         response = _list(request, sim, target)
     else:
@@ -199,15 +209,39 @@ def _selectors(request: web.Request, resource: ResourceType) -> tuple[Any, Any]:
     )
 
 
+CACHE_WAIT_SECONDS = 3.0
+"""How long the watch cache waits for a resourceVersion it has not reached (blockTimeout)."""
+
+
+async def _wait_for_version(request: web.Request, sim: Simulator, verb: str) -> None:
+    """A GET or LIST at a resourceVersion newer than the cluster's: the watch cache waits
+    3 s for it, then answers 504 "Too large resource version" (retry after 1 s); a
+    paginated LIST goes to etcd, which answers that at once without a retry hint."""
+    query = request.query
+    wanted = parse_resource_version(query.get("resourceVersion"))
+    if query.get("continue") and wanted is not None:
+        raise errors.bad_request("specifying resource version is not allowed when using continue")
+    if wanted is None or wanted <= sim.cluster.rv:
+        return
+    if verb == "list" and parse_limit(query.get("limit")):
+        raise errors.too_large_resource_version(wanted, sim.cluster.rv, 0)
+    try:
+        async with asyncio.timeout(CACHE_WAIT_SECONDS):
+            await sim.cluster.wait_for_version(wanted)
+    except TimeoutError:
+        raise errors.too_large_resource_version(wanted, sim.cluster.rv, 1) from None
+
+
 def _list(request: web.Request, sim: Simulator, target: Target) -> web.Response:
     labels, fields = _selectors(request, target.resource)
     table_ = sim.cluster.table(target.resource.plural)
+    from_cache = request.query.get("resourceVersion") == "0"  # the cache does not paginate
     page = select_page(
         table_,
         namespace=target.namespace,
         labels=labels,
         fields=fields,
-        limit=parse_limit(request.query.get("limit")),
+        limit=0 if from_cache else parse_limit(request.query.get("limit")),
         token=request.query.get("continue") or None,
         current_rv=sim.cluster.rv,
         epoch=sim.cluster.epoch,
@@ -238,6 +272,13 @@ async def _watch(
         timeout = float(timeout_text) if timeout_text else None
     except ValueError:
         raise errors.bad_request(f'timeoutSeconds: Invalid value: "{timeout_text}"') from None
+    accept = request.headers.get("Accept")
+    resource = target.resource
+    render = (
+        TableStream(resource.plural, resource.kind, request.query.get("includeObject", ""))
+        if wants_table(accept)
+        else None
+    )
     return await serve_watch(
         request,
         sim.cluster.table(target.resource.plural),
@@ -245,7 +286,9 @@ async def _watch(
             target.namespace,
             labels,
             fields,
-            metadata_only=wants_metadata(request.headers.get("Accept")),
+            metadata_only=wants_metadata(accept),
+            render=render,
+            after=since or 0,
         ),
         since,
         fault=fault,

@@ -44,14 +44,31 @@ def scenario_path(name_or_path: str) -> Path:
     )
 
 
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """One line for a YAML error: what and where, without PyYAML's multi-line snippet.
+
+    >>> try:
+    ...     yaml.safe_load("a: [")
+    ... except yaml.YAMLError as error:
+    ...     print(_yaml_problem(error))
+    expected the node content, but found '<stream end>' (line 1, column 5)
+    """
+    problem = getattr(error, "problem", None) or "not valid YAML"
+    mark = getattr(error, "problem_mark", None)
+    where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+    return f"{problem}{where}"
+
+
 def load_scenario_objects(name_or_path: str, *, now: float | None = None) -> list[JSONObject]:
     """The objects of a scenario with templates rendered at ``now`` (default: now)."""
     path = scenario_path(name_or_path)
     moment = time.time() if now is None else now
     try:
         documents = list(yaml.safe_load_all(path.read_text()))
-    except (OSError, yaml.YAMLError) as error:
-        raise ScenarioError(f"cannot read scenario {path}: {error}") from None
+    except OSError as error:
+        raise ScenarioError(f"cannot read scenario {path}: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        raise ScenarioError(f"cannot read scenario {path}: {_yaml_problem(error)}") from None
     objects = []
     for document in documents:
         if document is None:

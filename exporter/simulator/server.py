@@ -5,15 +5,16 @@ from __future__ import annotations
 import asyncio
 import hmac
 import os
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
-from exporter.simulator import control, discovery, errors
-from exporter.simulator.chaos import Chaos
+from exporter.simulator import control, discovery, errors, openapi
+from exporter.simulator.chaos import DEFAULT_STALL_SECONDS, RESTART, Chaos
 from exporter.simulator.cluster import Cluster
-from exporter.simulator.faults import Fault, FaultQueue
+from exporter.simulator.faults import Fault, FaultQueue, fault_name
 from exporter.simulator.kubeconfig import kubeconfig, write_kubeconfig
 from exporter.simulator.resources import resource_for_kind
 from exporter.simulator.routes import handle_api, json_response
@@ -33,6 +34,21 @@ def _document_handler(
         return json_response(document(request))
 
     return handler
+
+
+_OPENAPI_V2 = openapi.openapi_v2_document()
+_OPENAPI_V2_PROTOBUF = openapi.openapi_v2_protobuf(_OPENAPI_V2)
+
+
+async def _openapi_v2(request: web.Request) -> web.StreamResponse:
+    """JSON, or gnostic protobuf for the media types client-go's discovery asks for."""
+    accept = request.headers.get("Accept", "")
+    if not any(t in accept for t in openapi.PROTOBUF_TYPES):
+        return json_response(_OPENAPI_V2)
+    response = web.Response(body=_OPENAPI_V2_PROTOBUF)
+    # kube-openapi answers both spellings with the one Go's mime parser accepts ('@' is not)
+    response.headers["Content-Type"] = openapi.PROTOBUF_TYPES[1]
+    return response
 
 
 async def _ok(_: web.Request) -> web.StreamResponse:
@@ -57,17 +73,19 @@ class Simulator:
         tls: bool = False,
         chaos_rate: float = 0.0,
         chaos_seed: int | None = None,
+        chaos_stall_seconds: float = DEFAULT_STALL_SECONDS,
     ) -> None:
         """``tls=True`` serves HTTPS with a self-signed certificate (kubectl sends a token
         only over TLS); the kubeconfig written by :meth:`write_kubeconfig` trusts it.
-        ``chaos_rate`` > 0 injects random faults (see :mod:`exporter.simulator.chaos`)."""
+        ``chaos_rate`` > 0 injects random faults (see :mod:`exporter.simulator.chaos`);
+        a chaotic stall keeps a watch silent for ``chaos_stall_seconds``."""
         self.token = token
         self.tls = tls
         self.certificate: ServingCertificate | None = None
         self.bookmark_interval = bookmark_interval
         self.cluster = Cluster(history_limit)
         self.faults = FaultQueue()
-        self.chaos = Chaos(chaos_rate, chaos_seed)
+        self.chaos = Chaos(chaos_rate, chaos_seed, stall_seconds=chaos_stall_seconds)
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
         self.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}})
@@ -89,11 +107,12 @@ class Simulator:
             "/api": lambda request: discovery.api_versions(request.host),
             "/apis": lambda _: discovery.API_GROUPS,
             "/api/v1": lambda _: discovery.api_resource_list(),
-            "/openapi/v3": lambda _: discovery.openapi_v3_root(),
-            "/openapi/v3/api/v1": lambda _: discovery.openapi_v3_document(),
+            "/openapi/v3": lambda _: openapi.openapi_v3_root(),
+            "/openapi/v3/api/v1": lambda _: openapi.openapi_v3_document(),
         }
         for path, document in documents.items():
             app.router.add_get(path, _document_handler(document))
+        app.router.add_get("/openapi/v2", _openapi_v2)
         for probe in ("/healthz", "/livez", "/readyz"):
             app.router.add_get(probe, _ok)
         control.add_routes(app, self)
@@ -260,9 +279,28 @@ class Simulator:
         """Queue a one-shot fault (see :mod:`exporter.simulator.faults`)."""
         self.faults.add(fault)
 
+    def break_watches(self, resource: str, fault: Fault) -> int:
+        """Break every open watch of ``resource`` (a plural) with a fault that ends a stream
+        (``Gone``, ``ErrorEvent``, ``Stall``, ``DisconnectMidLine``, ``TruncatedLine``);
+        returns how many watches it broke. Long-held watches see no new request to inject
+        into: this reaches them where they are."""
+        broken = self.cluster.table(resource).break_watches(fault)
+        if broken:
+            self.faults.fired[fault_name(fault)] += 1
+        return broken
+
     def set_chaos(self, rate: float, seed: int | None = None) -> None:
-        """Change the chaos rate at run time; 0 turns chaos off (``ValueError`` outside 0-1)."""
+        """Change the chaos rate at run time (``ValueError`` outside 0-1); 0 turns chaos off
+        and ends the stalls it started, so the API behaves from then on."""
         self.chaos.set(rate, seed)
+        if rate == 0.0:
+            for table in self.cluster.tables.values():
+                table.end_stalls()
+
+    def injected(self) -> Counter[str]:
+        """Every fault applied so far, by kind: chaos draws plus one-shot faults, broken
+        watches and restarts (see :data:`exporter.simulator.chaos.KINDS`)."""
+        return self.chaos.injected + self.faults.fired
 
     def compact(self) -> None:
         """Forget watch history: any resourceVersion older than the current one is 410."""
@@ -270,4 +308,5 @@ class Simulator:
 
     def restart(self) -> None:
         """Act like an API server restart: watches close, history and continue tokens expire."""
+        self.faults.fired[RESTART] += 1
         self.cluster.restart()

@@ -12,12 +12,15 @@ import asyncio
 import bisect
 import json
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from exporter.simulator.resources import ResourceType
 from exporter.simulator.selectors import FieldSelector, LabelSelector
+
+if TYPE_CHECKING:
+    from exporter.simulator.faults import Fault
 
 JSONObject = dict[str, Any]
 Key = tuple[str, str]  # (namespace, name); namespace is "" for cluster-scoped types
@@ -75,10 +78,15 @@ def event_line(event_type: str, raw_object: bytes) -> bytes:
     return b'{"type":"' + event_type.encode() + b'","object":' + raw_object + b"}\n"
 
 
+Render = Callable[[JSONObject], bytes]
+"""How a watch sends an object when it is not the object's own JSON (a Table, say)."""
+
+
 class Watch:
     """An open watch: its filter and the queue of lines waiting to be written."""
 
     CLOSE = b""  # queued to end the stream (restart, stop)
+    BREAK = b"\x00"  # queued to break the stream with ``broken_by`` (see break_with)
 
     def __init__(
         self,
@@ -87,11 +95,19 @@ class Watch:
         fields: FieldSelector,
         *,
         metadata_only: bool = False,
+        render: Render | None = None,
+        after: int = 0,
     ) -> None:
         self.namespace = namespace
         self.labels = labels
         self.fields = fields
         self.metadata_only = metadata_only
+        self.render = render
+        self.after = after
+        """Only changes newer than this resourceVersion are sent (a watch from the future
+        waits for the cluster to get there, as the watch cache does)."""
+        self.broken_by: Fault | None = None
+        self.stalled = False  # sending nothing on purpose (a Stall fault)
         self.queue: asyncio.Queue[bytes] = asyncio.Queue()
 
     def selects(self, obj: JSONObject | None) -> bool:
@@ -104,8 +120,17 @@ class Watch:
         return self.labels.matches(meta.get("labels")) and self.fields.matches(obj)
 
     def raw(self, obj: JSONObject, full: bytes) -> bytes:
-        """The bytes this watch sends for ``obj``: ``full``, or its metadata only."""
+        """The bytes this watch sends for ``obj``: ``full``, its metadata, or a rendering."""
+        if self.render is not None:
+            return self.render(obj)
         return partial_metadata(obj) if self.metadata_only else full
+
+    def bookmark(self, kind: str, rv: int) -> bytes:
+        """A BOOKMARK line: only kind, apiVersion and metadata.resourceVersion are set (a
+        Table watch gets it as a Table too: the API server transforms every event object)."""
+        obj = {"kind": kind, "apiVersion": "v1", "metadata": {"resourceVersion": str(rv)}}
+        full = encode(obj)
+        return event_line("BOOKMARK", self.render(obj) if self.render is not None else full)
 
     def line_for(self, change: Change) -> bytes | None:
         """The line this watch sees for ``change``, if any.
@@ -113,17 +138,18 @@ class Watch:
         An object that starts or stops matching the selectors appears as ADDED or
         DELETED, as the API server's watch cache reports it.
         """
+        if change.rv <= self.after:
+            return None
         now = self.selects(change.obj)
-        raw = self.raw(change.obj, change.raw)
         if change.type == "DELETED":
-            return event_line("DELETED", raw) if now else None
+            return event_line("DELETED", self.raw(change.obj, change.raw)) if now else None
         before = self.selects(change.old)
         if now and before:
-            return event_line("MODIFIED", raw)
+            return event_line("MODIFIED", self.raw(change.obj, change.raw))
         if now:
-            return event_line("ADDED", raw)
+            return event_line("ADDED", self.raw(change.obj, change.raw))
         if before:
-            return event_line("DELETED", change.raw)
+            return event_line("DELETED", self.raw(change.obj, change.raw))
         return None
 
     def offer(self, change: Change) -> None:
@@ -131,6 +157,11 @@ class Watch:
         line = self.line_for(change)
         if line is not None:
             self.queue.put_nowait(line)
+
+    def break_with(self, fault: Fault) -> None:
+        """End the stream with ``fault`` once the lines already queued are sent."""
+        self.broken_by = fault
+        self.queue.put_nowait(Watch.BREAK)
 
 
 class ResourceTable:
@@ -185,6 +216,18 @@ class ResourceTable:
         for watch in self.watches:
             watch.queue.put_nowait(Watch.CLOSE)
         self.watches.clear()
+
+    def break_watches(self, fault: Fault) -> int:
+        """Break every open watch stream with ``fault``; returns how many there were."""
+        for watch in self.watches:
+            watch.break_with(fault)
+        return len(self.watches)
+
+    def end_stalls(self) -> None:
+        """End the streams a Stall fault keeps silent, as if their stall were over."""
+        for watch in self.watches:
+            if watch.stalled:
+                watch.queue.put_nowait(Watch.CLOSE)
 
     def scan(self, namespace: str | None, after: Key | None) -> Iterator[Key]:
         """Keys in order, within ``namespace`` if given, strictly after ``after``."""

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from exporter.simulator.clock import parse_rfc3339
+from exporter.simulator.store import encode
 
 JSONObject = dict[str, Any]
 Column = tuple[str, str, int, str]  # name, type, priority, format
@@ -73,7 +74,7 @@ def _pod_cells(pod: JSONObject) -> list[Any]:
     ready = sum(1 for c in statuses if c.get("ready"))
     restarts = sum(int(c.get("restartCount", 0)) for c in statuses)
     return [
-        pod["metadata"]["name"],
+        pod["metadata"].get("name", ""),
         f"{ready}/{len(containers)}",
         _pod_status(pod),
         str(restarts),
@@ -105,7 +106,7 @@ def _event_cells(event: JSONObject) -> list[Any]:
         str(event.get("message", "")).strip(),
         _age(first),
         int(event.get("count") or 1),
-        event["metadata"]["name"],
+        event["metadata"].get("name", ""),
     ]
 
 
@@ -129,7 +130,7 @@ PRINTERS: dict[str, tuple[list[Column], Callable[[JSONObject], list[Any]]]] = {
     "secrets": (
         [_NAME, ("Type", "string", 0, ""), ("Data", "string", 0, ""), _AGE],
         lambda o: [
-            o["metadata"]["name"],
+            o["metadata"].get("name", ""),
             o.get("type", ""),
             len(o.get("data") or {}),
             _age(o["metadata"].get("creationTimestamp")),
@@ -138,7 +139,7 @@ PRINTERS: dict[str, tuple[list[Column], Callable[[JSONObject], list[Any]]]] = {
     "serviceaccounts": (
         [_NAME, ("Secrets", "string", 0, ""), _AGE],
         lambda o: [
-            o["metadata"]["name"],
+            o["metadata"].get("name", ""),
             len(o.get("secrets") or []),
             _age(o["metadata"].get("creationTimestamp")),
         ],
@@ -146,7 +147,7 @@ PRINTERS: dict[str, tuple[list[Column], Callable[[JSONObject], list[Any]]]] = {
     "namespaces": (
         [_NAME, ("Status", "string", 0, ""), _AGE],
         lambda o: [
-            o["metadata"]["name"],
+            o["metadata"].get("name", ""),
             o.get("status", {}).get("phase", ""),
             _age(o["metadata"].get("creationTimestamp")),
         ],
@@ -182,9 +183,16 @@ def _row_object(obj: JSONObject, include: str) -> JSONObject | None:
 
 
 def table(
-    plural: str, kind: str, objects: list[JSONObject], list_meta: JSONObject, include: str
+    plural: str,
+    kind: str,
+    objects: list[JSONObject],
+    list_meta: JSONObject,
+    include: str,
+    *,
+    headers: bool = True,
 ) -> JSONObject:
-    """A Table of ``objects``; ``include`` is the ``includeObject`` parameter."""
+    """A Table of ``objects``; ``include`` is the ``includeObject`` parameter; without
+    ``headers`` its ``columnDefinitions`` are null (``TableOptions.NoHeaders``)."""
     columns, cells = PRINTERS[plural]
     rows = []
     for obj in objects:
@@ -201,9 +209,32 @@ def table(
         "columnDefinitions": [
             {"name": name, "type": type_, "format": fmt, "description": "", "priority": priority}
             for name, type_, priority, fmt in columns
-        ],
+        ]
+        if headers
+        else None,
         "rows": rows,
     }
+
+
+class TableStream:
+    """Renders the objects of one watch as Tables of one row, as the API server's watch
+    encoder does for ``as=Table``: column definitions go with the first object only.
+
+    >>> stream = TableStream("namespaces", "Namespace", "")
+    >>> first, second = (stream({"metadata": {"name": n}}) for n in ("a", "b"))
+    >>> b'"columnDefinitions":[' in first, b'"columnDefinitions":null' in second
+    (True, True)
+    """
+
+    def __init__(self, plural: str, kind: str, include: str) -> None:
+        self.plural, self.kind, self.include = plural, kind, include
+        self._headers = True
+
+    def __call__(self, obj: JSONObject) -> bytes:
+        meta = {"resourceVersion": obj.get("metadata", {}).get("resourceVersion", "")}
+        body = table(self.plural, self.kind, [obj], meta, self.include, headers=self._headers)
+        self._headers = False
+        return encode(body)
 
 
 def wants_table(accept: str | None) -> bool:

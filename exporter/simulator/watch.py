@@ -2,7 +2,12 @@
 
 - ``resourceVersion`` unset, "" or "0": synthetic ADDED events for the current objects,
   then every change; N: every remembered change after N, or one ERROR event (410
-  Expired, "too old resource version: N (M)") when history after N is gone.
+  Expired, "too old resource version: N (M)") when history after N is gone; N beyond the
+  current version: nothing until the cluster passes N (the real server waits too, until
+  the watch times out), then the changes after N.
+- ``Accept: ...;as=Table``: each event's object is a ``meta.k8s.io/v1`` Table with one
+  row, column definitions on the first only (the apiserver's watch encoder sets
+  ``NoHeaders`` after the first object).
 - ``allowWatchBookmarks=true``: a BOOKMARK carrying the latest resourceVersion every
   bookmark interval while the stream is idle.
 - ``timeoutSeconds``: the stream ends cleanly after that long.
@@ -27,16 +32,12 @@ from exporter.simulator.faults import (
 )
 from exporter.simulator.store import ResourceTable, Watch, encode, event_line, with_type
 
+_STREAM_END = (Watch.CLOSE, Watch.BREAK)
+
 
 def error_line(error: ApiError) -> bytes:
     """An ERROR event carrying ``error``'s Status."""
     return b'{"type":"ERROR","object":' + encode(error.status()) + b"}\n"
-
-
-def bookmark_line(kind: str, rv: int) -> bytes:
-    """A BOOKMARK event: only kind, apiVersion and metadata.resourceVersion are set."""
-    obj = {"kind": kind, "apiVersion": "v1", "metadata": {"resourceVersion": str(rv)}}
-    return event_line("BOOKMARK", encode(obj))
 
 
 def parse_resource_version(value: str | None) -> int | None:
@@ -136,7 +137,9 @@ async def _break(
         await response.write(error_line(ApiError(fault.code, "InternalError", fault.message)))
     elif isinstance(fault, Stall):
         if Watch.CLOSE not in pending:
-            await _stall(watch, fault.seconds)
+            then = watch.broken_by if Watch.BREAK in pending else await _stall(watch, fault.seconds)
+            if then is not None:  # broken while stalled: that fault ends the stream
+                return await _break(response, watch, (then, []), kind, expired)
     elif isinstance(fault, DisconnectMidLine):
         await _disconnect(response, watch, pending, fault.events, kind)
         return True
@@ -146,17 +149,23 @@ async def _break(
 
 
 async def _send(
-    response: web.StreamResponse, lines: list[bytes], options: WatchOptions
+    response: web.StreamResponse, watch: Watch, lines: list[bytes], options: WatchOptions
 ) -> Broken | None:
-    """Write ``lines``, unless a fault breaks the stream before one of them."""
-    if options.event_fault is not None:
-        for i, line in enumerate(lines):
-            if line != Watch.CLOSE and (fault := options.event_fault()) is not None:
-                if i:
-                    await response.write(b"".join(lines[:i]))
-                return fault, lines[i:]
-    if lines:
-        await response.write(b"".join(lines))
+    """Write ``lines``, unless a fault breaks the stream before one of them (chaos, or
+    :meth:`Watch.break_with`)."""
+    for i, line in enumerate(lines):
+        fault: Fault | None = None
+        if line == Watch.BREAK:
+            fault = watch.broken_by
+        elif line != Watch.CLOSE and options.event_fault is not None:
+            fault = options.event_fault()
+        if fault is None:
+            continue
+        if i:
+            await response.write(b"".join(lines[:i]))
+        return fault, lines[i + (line == Watch.BREAK) :]
+    if sent := [line for line in lines if line != Watch.BREAK]:
+        await response.write(b"".join(sent))
     return None
 
 
@@ -171,7 +180,7 @@ async def _stream(
     interval = options.bookmark_interval
     deadline = loop.time() + options.timeout_seconds if options.timeout_seconds else None
     next_bookmark = loop.time() + interval if options.bookmarks else None
-    if broken := await _send(response, initial, options):
+    if broken := await _send(response, watch, initial, options):
         return broken
     while True:
         now = loop.time()
@@ -184,31 +193,42 @@ async def _stream(
             )
         except TimeoutError:
             if next_bookmark is not None and loop.time() >= next_bookmark:
-                # the queue is empty, so every change up to the current version was sent
-                await response.write(bookmark_line(kind, options.current_rv()))
+                # the queue is empty, so every change up to the current version was sent;
+                # a watch from the future gets none before the cluster passes its version
+                if (current := options.current_rv()) >= watch.after:
+                    await response.write(watch.bookmark(kind, current))
                 next_bookmark = loop.time() + interval
             continue
         lines = [line]
         while line != Watch.CLOSE and not watch.queue.empty():
             line = watch.queue.get_nowait()
             lines.append(line)
-        if broken := await _send(response, lines, options):
+        if broken := await _send(response, watch, lines, options):
             return broken
         if line == Watch.CLOSE:
             return None
 
 
-async def _stall(watch: Watch, seconds: float) -> None:
-    """Send nothing for ``seconds``; end early only when the server stops or restarts."""
+async def _stall(watch: Watch, seconds: float) -> Fault | None:
+    """Send nothing for ``seconds``; end early only when the server stops or restarts,
+    :meth:`ResourceTable.end_stalls` releases it (chaos turned off) or a fault breaks it
+    (returned)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
-    while (left := deadline - loop.time()) > 0:
-        try:
-            line = await asyncio.wait_for(watch.queue.get(), left)
-        except TimeoutError:
-            return
-        if line == Watch.CLOSE:
-            return
+    watch.stalled = True
+    try:
+        while (left := deadline - loop.time()) > 0:
+            try:
+                line = await asyncio.wait_for(watch.queue.get(), left)
+            except TimeoutError:
+                return None
+            if line == Watch.CLOSE:
+                return None
+            if line == Watch.BREAK:
+                return watch.broken_by
+        return None
+    finally:
+        watch.stalled = False
 
 
 async def _disconnect(
@@ -225,9 +245,9 @@ async def _disconnect(
     lines = list(initial)
     while not watch.queue.empty():
         lines.append(watch.queue.get_nowait())
-    lines = [line for line in lines if line != Watch.CLOSE]
+    lines = [line for line in lines if line not in _STREAM_END]
     whole, rest = lines[:events], lines[events:]
-    partial = rest[0] if rest else bookmark_line(kind, 0)
+    partial = rest[0] if rest else watch.bookmark(kind, 0)
     await response.write(b"".join(whole) + partial[: max(1, len(partial) // 2)] + end)
 
 

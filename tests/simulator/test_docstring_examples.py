@@ -7,7 +7,19 @@ import importlib
 
 import pytest
 
-MODULES = ["__init__", "server", "templates", "selectors", "tables", "patches", "errors", "clock"]
+MODULES = [
+    "__init__",
+    "server",
+    "templates",
+    "selectors",
+    "tables",
+    "patches",
+    "errors",
+    "clock",
+    "scenarios",
+    "faults",
+    "store",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 
 import aiohttp
+import pytest
 
 from exporter.simulator import Simulator
+from exporter.simulator.listing import CONTINUE_EXPIRED
 from tests.simulator.manifests import pod, secret
 
 
@@ -142,9 +144,11 @@ async def test_patch_kinds(sim: Simulator, http: aiohttp.ClientSession) -> None:
     assert merged["metadata"]["labels"] == {"x": "1"}  # type: ignore[index]
     strategic = await patch(
         "application/strategic-merge-patch+json",
-        {"spec": {"containers": [{"name": "side", "image": "busybox:1"}]}},
+        {"spec": {"containers": [{"name": "c", "image": "nginx:1.28"}]}},
     )
-    assert [c["name"] for c in strategic["spec"]["containers"]] == ["c", "side"]  # type: ignore[index]
+    [container] = strategic["spec"]["containers"]  # type: ignore[index]
+    assert (container["name"], container["image"]) == ("c", "nginx:1.28")
+    assert container["imagePullPolicy"] == "IfNotPresent"  # merged into, not replaced
     assert strategic["metadata"]["generation"] == 2  # type: ignore[index]
     json_patched = await patch(
         "application/json-patch+json",
@@ -216,3 +220,115 @@ async def test_table_for_kubectl_get(sim: Simulator, http: aiohttp.ClientSession
     ]
     assert body["rows"][0]["cells"][:3] == ["web", "0/1", "Pending"]
     assert body["rows"][0]["object"]["metadata"]["namespace"] == "default"
+
+
+METHOD_NOT_ALLOWED = {
+    "kind": "Status",
+    "apiVersion": "v1",
+    "metadata": {},
+    "status": "Failure",
+    "message": "the server does not allow this method on the requested resource",
+    "reason": "MethodNotAllowed",
+    "details": {},
+    "code": 405,
+}
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("DELETE", "/api/v1/pods"),  # deletecollection is namespaced only
+        ("DELETE", "/api/v1/secrets"),
+        ("POST", "/api/v1/pods"),  # create needs a namespace in the path
+        ("DELETE", "/api/v1/namespaces"),  # namespaces have no deletecollection
+        ("POST", "/api/v1/namespaces/default/pods/web"),
+        ("DELETE", "/api/v1/namespaces/default/pods/web/status"),
+    ],
+)
+async def test_methods_a_path_does_not_take_are_405_and_change_nothing(
+    sim: Simulator, http: aiohttp.ClientSession, method: str, path: str
+) -> None:
+    sim.apply_objects([pod("web"), secret("s", "other")])
+    before = {plural: dict(t.objects) for plural, t in sim.cluster.tables.items()}
+    async with http.request(method, path, json={}) as response:
+        assert (response.status, await response.json()) == (405, METHOD_NOT_ALLOWED)
+    assert {plural: dict(t.objects) for plural, t in sim.cluster.tables.items()} == before
+
+
+async def test_discovery_has_no_deletecollection_for_namespaces(
+    http: aiohttp.ClientSession,
+) -> None:
+    async with http.get("/api/v1") as response:
+        verbs = {r["name"]: r["verbs"] for r in (await response.json())["resources"]}
+    assert "deletecollection" not in verbs["namespaces"]
+    assert "deletecollection" in verbs["pods"]
+
+
+async def test_namespaced_delete_collection_deletes_only_there(
+    sim: Simulator, http: aiohttp.ClientSession
+) -> None:
+    sim.apply_objects([secret("a", "one"), secret("b", "one"), secret("c", "two")])
+    async with http.delete("/api/v1/namespaces/one/secrets") as response:
+        assert response.status == 200
+    assert list(sim.cluster.table("secrets").objects) == [("two", "c")]
+
+
+async def test_expired_continue_offers_an_inconsistent_continue_token(
+    sim: Simulator, http: aiohttp.ClientSession
+) -> None:
+    """etcd3's handleCompactedErrorForPaging: the 410 carries a token that continues after
+    the same key at the latest version."""
+    sim.apply_objects([secret(f"s{i}") for i in range(3)])
+    async with http.get("/api/v1/secrets", params={"limit": "1"}) as response:
+        token = (await response.json())["metadata"]["continue"]
+    sim.create(secret("s9"))
+    sim.compact()
+    async with http.get("/api/v1/secrets", params={"limit": "1", "continue": token}) as response:
+        assert response.status == 410
+        status = await response.json()
+    assert status["message"] == CONTINUE_EXPIRED
+    assert "details" not in status
+    names, token = [], status["metadata"]["continue"]
+    while token:
+        params = {"limit": "1", "continue": token}
+        async with http.get("/api/v1/secrets", params=params) as response:
+            body = await response.json()
+        names += [item["metadata"]["name"] for item in body["items"]]
+        token = body["metadata"].get("continue", "")
+    assert names == ["s1", "s2", "s9"]  # after s0, at the latest version (s9 included)
+
+
+async def test_get_in_a_missing_namespace_names_the_object(http: aiohttp.ClientSession) -> None:
+    for method in ("GET", "PUT", "PATCH", "DELETE"):
+        headers = {"Content-Type": "application/merge-patch+json"}
+        path = "/api/v1/namespaces/nosuchns/secrets/nope"
+        async with http.request(method, path, data=b"{}", headers=headers) as response:
+            assert response.status == 404, method
+            assert (await response.json())["message"] == 'secrets "nope" not found', method
+
+
+async def test_list_at_resource_version_0_is_served_whole_as_from_the_watch_cache(
+    sim: Simulator, http: aiohttp.ClientSession
+) -> None:
+    sim.apply_objects([secret(f"s{i}") for i in range(5)])
+    params = {"limit": "2", "resourceVersion": "0"}
+    async with http.get("/api/v1/secrets", params=params) as response:
+        body = await response.json()
+    assert len(body["items"]) == 5
+    assert set(body["metadata"]) == {"resourceVersion"}
+    async with http.get("/api/v1/secrets", params={"limit": "2"}) as response:
+        assert len((await response.json())["items"]) == 2  # without it, pages as before
+
+
+async def test_continue_with_a_resource_version_is_a_400(
+    sim: Simulator, http: aiohttp.ClientSession
+) -> None:
+    sim.apply_objects([secret(f"s{i}") for i in range(3)])
+    async with http.get("/api/v1/secrets", params={"limit": "1"}) as response:
+        token = (await response.json())["metadata"]["continue"]
+    params = {"limit": "1", "continue": token, "resourceVersion": str(sim.cluster.rv)}
+    async with http.get("/api/v1/secrets", params=params) as response:
+        assert response.status == 400
+        assert (await response.json())["message"] == (
+            "specifying resource version is not allowed when using continue"
+        )

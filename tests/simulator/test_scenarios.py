@@ -14,6 +14,7 @@ from pathlib import Path
 import jwt
 import pytest
 
+from exporter.cli.main import main
 from exporter.simulator import ScenarioError, Simulator, list_scenarios
 from exporter.simulator.clock import parse_rfc3339
 from exporter.simulator.templates import TemplateError, render
@@ -136,3 +137,42 @@ def test_simulate_command_rejects_a_bad_scenario(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert "nope" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (
+            ["--scenario", "{bad_yaml}"],
+            "cannot read scenario {bad_yaml}: expected ',' or ']', but got '<stream end>' "
+            "(line 3, column 1)",
+        ),
+        (
+            ["--kubeconfig-out", "{file}/kc"],
+            "cannot write --kubeconfig-out {file}/kc: File exists",
+        ),
+        (
+            ["--chaos-stall-seconds", "0"],
+            "--chaos-stall-seconds must be a positive number, got 0.0",
+        ),
+        (
+            ["--chaos-stall-seconds", "nan"],
+            "--chaos-stall-seconds must be a positive number, got nan",
+        ),
+    ],
+    ids=["bad-yaml", "unwritable-kubeconfig", "zero-stall", "nan-stall"],
+)
+def test_simulate_refuses_bad_input_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str], message: str
+) -> None:
+    bad_yaml = tmp_path / "bad.yaml"
+    bad_yaml.write_text("a: [\n  b: c\n")  # the secret-free error names line and column
+    file = tmp_path / "a-file"
+    file.write_text("")
+    values = {"bad_yaml": str(bad_yaml), "file": str(file)}
+    argv = ["simulate", "--scenario", "empty", "--kubeconfig-out", str(tmp_path / "kc")]
+    argv += [flag.format(**values) for flag in flags]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"imagepull-exporter simulate: {message.format(**values)}\n"
+    assert captured.out == ""

@@ -20,6 +20,8 @@ from exporter.simulator import (
     StatusFault,
     TooManyRequests,
 )
+from exporter.simulator.faults import fault_name
+from tests.conftest import eventually
 from tests.simulator.manifests import pod, secret
 
 JSON = dict[str, Any]
@@ -244,3 +246,178 @@ async def test_stall_sends_headers_then_nothing(
         with pytest.raises(TimeoutError):
             async with asyncio.timeout(0.5):
                 await response.content.readline()
+
+
+TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
+
+
+@pytest.fixture
+def short_cache_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The watch cache's 3 s wait for a future version, shortened."""
+    monkeypatch.setattr("exporter.simulator.routes.CACHE_WAIT_SECONDS", 0.1)
+
+
+async def test_a_table_watch_sends_each_object_as_a_table_row(
+    sim: Simulator, http: aiohttp.ClientSession
+) -> None:
+    """kubectl get --watch asks for Tables; the apiserver's watch encoder sends column
+    definitions with the first object only."""
+    sim.create(secret("a", stringData={"k": "v"}))
+    params = {"watch": "1", "resourceVersion": str(sim.cluster.rv - 1)}
+    headers = {"Accept": TABLE}
+    async with http.get("/api/v1/namespaces/default/secrets", params=params, headers=headers) as r:
+        [first] = await take(r, 1)
+        sim.delete("secrets", "default", "a")
+        [second] = await take(r, 1)
+    assert first["type"] == "ADDED"
+    assert first["object"]["kind"] == "Table"
+    names = [c["name"] for c in first["object"]["columnDefinitions"]]
+    assert names == ["Name", "Type", "Data", "Age"]
+    assert first["object"]["rows"][0]["cells"][:3] == ["a", "Opaque", 1]
+    assert first["object"]["rows"][0]["object"]["kind"] == "PartialObjectMetadata"
+    assert second["type"] == "DELETED"
+    assert second["object"]["columnDefinitions"] is None
+    assert second["object"]["rows"][0]["cells"][0] == "a"
+
+
+async def test_a_table_watch_from_now_with_include_object(
+    sim: Simulator, http: aiohttp.ClientSession
+) -> None:
+    params = {"watch": "1", "resourceVersion": str(sim.cluster.rv), "includeObject": "Object"}
+    async with http.get("/api/v1/pods", params=params, headers={"Accept": TABLE}) as response:
+        sim.create(pod("web"))
+        [event] = await take(response, 1)
+    row = event["object"]["rows"][0]
+    assert row["cells"][:3] == ["web", "0/1", "Pending"]
+    assert row["object"]["spec"]["containers"][0]["image"] == "nginx:1.27"
+
+
+async def test_a_watch_from_the_future_waits_for_the_cluster_to_get_there(
+    sim: Simulator, http: aiohttp.ClientSession
+) -> None:
+    """The watch cache neither errors nor sends older changes: it waits (until the watch
+    times out) and then sends the changes after the requested version."""
+    future = sim.cluster.rv + 2
+    params = {"watch": "1", "resourceVersion": str(future), "allowWatchBookmarks": "true"}
+    async with http.get("/api/v1/secrets", params=params) as response:
+        assert response.status == 200
+        for name in ("a", "b", "c", "d"):
+            sim.create(secret(name))
+        received = await take(response, 2)
+    assert [e["object"]["metadata"]["name"] for e in received] == ["c", "d"]
+    assert [int(e["object"]["metadata"]["resourceVersion"]) for e in received] == [
+        future + 1,
+        future + 2,
+    ]
+
+
+async def test_a_future_watch_sends_no_bookmark_behind_its_version(
+    sim: Simulator, http: aiohttp.ClientSession
+) -> None:
+    params = {
+        "watch": "1",
+        "resourceVersion": str(sim.cluster.rv + 100),
+        "allowWatchBookmarks": "true",
+        "timeoutSeconds": "1",
+    }
+    async with http.get("/api/v1/secrets", params=params) as response:
+        assert [e async for e in events(response)] == []  # bookmark interval is 0.2 s
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "retry"),
+    [
+        ("/api/v1/secrets", {}, 1),  # served by the watch cache: waits, then retry in 1 s
+        ("/api/v1/namespaces/default/secrets/a", {}, 1),
+        ("/api/v1/secrets", {"limit": "5"}, 0),  # paginated: etcd, no wait, no retry hint
+    ],
+)
+@pytest.mark.usefixtures("short_cache_wait")
+async def test_get_or_list_at_a_future_version_is_504_too_large(
+    sim: Simulator, http: aiohttp.ClientSession, path: str, params: dict[str, str], retry: int
+) -> None:
+    sim.create(secret("a"))
+    current = sim.cluster.rv
+    query = {**params, "resourceVersion": str(current + 5)}
+    async with http.get(path, params=query) as response:
+        status = await response.json()
+        assert response.status == 504
+        assert response.headers.get("Retry-After") == (str(retry) if retry else None)
+    assert status["reason"] == "Timeout"
+    assert status["message"] == (
+        f"Timeout: Too large resource version: {current + 5}, current: {current}"
+    )
+    assert status["details"]["causes"] == [
+        {"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}
+    ]
+    assert status["details"].get("retryAfterSeconds", 0) == retry
+
+
+async def test_a_get_at_a_version_reached_while_waiting_succeeds(
+    sim: Simulator, http: aiohttp.ClientSession
+) -> None:
+    sim.create(secret("a"))
+    params = {"resourceVersion": str(sim.cluster.rv + 1)}
+    request = asyncio.create_task(http.get("/api/v1/namespaces/default/secrets/a", params=params))
+    await eventually(lambda: sim.cluster.waiting > 0)  # the request waits for the version
+    sim.create(secret("b"))
+    async with await request as response:
+        assert response.status == 200
+
+
+@pytest.mark.parametrize(
+    ("fault", "ending"),
+    [
+        (Gone(), "error 410"),
+        (ErrorEvent(code=500), "error 500"),
+        (DisconnectMidLine(events=0), "dropped"),
+    ],
+)
+async def test_break_watches_reaches_every_open_watch_of_a_resource(
+    sim: Simulator, http: aiohttp.ClientSession, fault: Any, ending: str
+) -> None:
+    async def watch(path: str) -> str:
+        params = {"watch": "1", "resourceVersion": str(sim.cluster.rv)}
+        try:
+            async with http.get(path, params=params) as response:
+                received = [e async for e in events(response)]
+        except aiohttp.ClientPayloadError:
+            return "dropped"
+        return " ".join(f"{e['type'].lower()} {e['object'].get('code')}" for e in received)
+
+    paths = ["/api/v1/secrets", "/api/v1/namespaces/default/secrets", "/api/v1/pods"]
+    watches = [asyncio.create_task(watch(p)) for p in paths]
+    await eventually(
+        lambda: (
+            len(sim.cluster.table("secrets").watches) == 2
+            and len(sim.cluster.table("pods").watches) == 1
+        )
+    )
+    assert sim.break_watches("secrets", fault) == 2
+    assert await asyncio.gather(*watches[:2]) == [ending, ending]
+    assert not watches[2].done()  # pods were not broken
+    sim.cluster.table("pods").close_watches()
+    await watches[2]
+    assert sim.injected()[fault_name(fault)] == 1
+
+
+async def test_turning_chaos_off_ends_the_stalls_it_started(
+    sim: Simulator, http: aiohttp.ClientSession
+) -> None:
+    sim.inject(Stall(resource="secrets", verb="watch", seconds=300))
+    async with http.get("/api/v1/secrets", params={"watch": "1"}) as response:
+        await eventually(lambda: any(w.stalled for w in sim.cluster.table("secrets").watches))
+        sim.set_chaos(0.0)
+        assert await response.read() == b""  # the stream ended cleanly, long before 300 s
+
+
+async def test_one_shot_faults_and_restarts_are_counted(
+    sim: Simulator, http: aiohttp.ClientSession
+) -> None:
+    sim.inject(StatusFault(resource="pods", verb="list", code=503))
+    sim.inject(TooManyRequests(resource="pods", verb="list"))
+    for _ in range(3):
+        async with http.get("/api/v1/pods") as response:
+            await response.read()
+    sim.restart()
+    assert sim.injected() == {"status_503": 1, "too_many_requests": 1, "restart": 1}
