@@ -4,7 +4,9 @@
   :mod:`exporter.simulator.faults`; ``DELETE`` clears pending faults.
 - ``POST /simulator/v1/compact``, ``POST /simulator/v1/restart``.
 - ``POST /simulator/v1/chaos`` ``{"rate": 0.05, "seed": 1}`` (seed optional; rate 0 turns
-  chaos off); ``GET`` answers the rate and the faults injected so far, by type.
+  chaos off); ``GET`` answers the rate, the stall length and the faults injected so far
+  by type: ``injected`` (chaos draws) and ``fired`` (one-shot faults, broken watches,
+  restarts).
 """
 
 from __future__ import annotations
@@ -56,8 +58,14 @@ def add_routes(app: web.Application, sim: Simulator) -> None:
                 sim.set_chaos(float(data["rate"]), seed)
             except (ValueError, TypeError, AttributeError, KeyError) as error:
                 raise bad_request(f"invalid chaos settings: {error}") from None
-        injected = dict(sorted(sim.chaos.injected.items()))
-        return web.json_response({"rate": sim.chaos.rate, "injected": injected})
+        return web.json_response(
+            {
+                "rate": sim.chaos.rate,
+                "stall_seconds": sim.chaos.stall_seconds,
+                "injected": dict(sorted(sim.chaos.injected.items())),
+                "fired": dict(sorted(sim.faults.fired.items())),
+            }
+        )
 
     app.router.add_post("/simulator/v1/faults", faults)
     app.router.add_delete("/simulator/v1/faults", faults)

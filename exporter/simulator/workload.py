@@ -4,6 +4,12 @@ It writes straight into a :class:`Simulator` (never over HTTP, so chaos never hi
 records what a watcher must have seen: how much each pull-failure Event's ``count`` grew
 after :meth:`Workload.populate` (the baseline an exporter's first LIST sees).
 
+Events expire (kubelet's are deleted after an hour), and a deleted event's growth is
+counted only if the watcher saw it before the delete. So the workload deletes an event
+that grew only once :attr:`Workload.settled` says the watcher has caught up with it
+(``bench.soak`` asks the exporter's ``/metrics``); without that hook only events that never
+grew are deleted.
+
 >>> sim = Simulator()
 >>> load = Workload(sim, seed=1)
 >>> load.populate()
@@ -46,7 +52,9 @@ NOT_FOUND = (
 
 
 @dataclass
-class _EventRecord:
+class EventRecord:
+    """A pull-failure Event the workload wrote, and how much its count grew."""
+
     namespace: str
     name: str
     reason: str
@@ -64,7 +72,11 @@ class Workload:
         self.now = int(now if now is not None else time.time())
         self.steps = 0
         self.done: Counter[str] = Counter()
-        self._events: dict[str, _EventRecord] = {}  # by uid
+        self.settled: Callable[[EventRecord], bool] | None = None
+        """Whether a watcher has counted all of an event's growth, so deleting it now
+        loses nothing (None: never assume so)."""
+        self._events: dict[str, EventRecord] = {}  # by uid
+        self._gone: list[EventRecord] = []  # deleted events, whose growth still counts
         self._serial = 0
         self._actions: list[tuple[Callable[[], None], int]] = [
             (self.create_pod, 3),
@@ -76,7 +88,7 @@ class Workload:
             (self.delete_service_account, 1),
             (self.create_event, 2),
             (self.bump_event, 5),
-            (self.delete_event, 1),
+            (self.delete_event, 2),
         ]
 
     # --- driving -----------------------------------------------------------------------
@@ -112,10 +124,10 @@ class Workload:
             await asyncio.sleep(1 / steps_per_second)  # pacing, not synchronisation
 
     def failure_growth(self) -> list[tuple[str, str, str, int]]:
-        """(namespace, reason, message, growth) of each event that grew after populate."""
-        return [
-            (r.namespace, r.reason, r.message, r.growth) for r in self._events.values() if r.growth
-        ]
+        """(namespace, reason, message, growth) of each event that grew after populate,
+        deleted ones included (their growth was seen before they went)."""
+        records = [*self._events.values(), *self._gone]
+        return [(r.namespace, r.reason, r.message, r.growth) for r in records if r.growth]
 
     # --- pods ------------------------------------------------------------------------
 
@@ -278,7 +290,7 @@ class Workload:
         }
         created = self.sim.create(event)
         meta = created["metadata"]
-        self._events[meta["uid"]] = _EventRecord(
+        self._events[meta["uid"]] = EventRecord(
             namespace, meta["name"], "Failed", message, baseline=False, growth=count
         )
         self.done["create_event"] += 1
@@ -300,16 +312,18 @@ class Workload:
         self.done["bump_event"] += 1
 
     def delete_event(self) -> None:
-        """Events expire; only ones that never grew, so no growth can go unseen."""
-        quiet = [
+        """An event expires: one that never grew, or one whose growth was seen."""
+        deletable = [
             uid
             for uid in self._alive_events()
-            if self._events[uid].baseline and not self._events[uid].growth
+            if not self._events[uid].growth
+            or (self.settled is not None and self.settled(self._events[uid]))
         ]
-        if quiet:
-            record = self._events.pop(self.random.choice(quiet))
+        if deletable:
+            record = self._events.pop(self.random.choice(deletable))
             self.sim.delete("events", record.namespace, record.name)
-            self.done["delete_event"] += 1
+            self._gone.append(record)
+            self.done["delete_event" if not record.growth else "delete_grown_event"] += 1
 
     def _alive_events(self) -> list[str]:
         return sorted(self._events)

@@ -5,14 +5,18 @@ from __future__ import annotations
 import doctest
 import importlib
 import json
+import subprocess
+import sys
+import urllib.request
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
 
 from exporter.cli.main import main
-from exporter.simulator import Simulator, TruncatedLine
-from exporter.simulator.chaos import Chaos
+from exporter.simulator import Simulator, Stall, TruncatedLine
+from exporter.simulator.chaos import KINDS, Chaos
 from tests.simulator.manifests import secret
 
 TOKEN = "test-token"
@@ -63,16 +67,16 @@ def test_every_kind_of_fault_is_drawn() -> None:
     for i in range(600):
         chaos.request_fault("pods", ("list", "watch", "update")[i % 3])
         chaos.event_fault()
-    assert set(chaos.injected) == {
-        "status_500",
-        "status_503",
-        "too_many_requests",
-        "gone",
-        "error_event_500",
-        "stall",
-        "disconnect_mid_line",
-        "truncated_line",
-    }
+        chaos.restart_now()
+    assert set(chaos.injected) == KINDS
+
+
+def test_a_chaotic_stall_lasts_the_stall_seconds_given() -> None:
+    chaos = Chaos(1.0, seed=9, stall_seconds=120.0)
+    stalls = {f for f in (chaos.event_fault() for _ in range(200)) if isinstance(f, Stall)}
+    assert stalls == {Stall(seconds=120.0)}
+    with pytest.raises(ValueError, match="positive"):
+        Chaos(0.1, stall_seconds=0.0)
 
 
 @pytest.mark.parametrize("rate", [-0.1, 1.5, float("nan")])
@@ -184,6 +188,27 @@ async def test_a_chaotic_restart_expires_the_watch_cache(
     async with http.get("/api/v1/secrets", params=old) as response:
         [line] = [json.loads(line) async for line in response.content]
     assert (line["type"], line["object"]["code"]) == ("ERROR", 410)
+
+
+def test_simulate_serves_the_chaos_stall_seconds_given(tmp_path: Path) -> None:
+    kubeconfig = tmp_path / "kc"
+    flags = ["--no-auth", "--scenario", "empty", "--kubeconfig-out", str(kubeconfig)]
+    flags += ["--chaos-rate", "0.2", "--chaos-stall-seconds", "120"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "exporter", "simulate", *flags],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        ready = process.stdout.readline()
+        url = ready.split()[3]
+        with urllib.request.urlopen(f"{url}/simulator/v1/chaos", timeout=10) as response:
+            report = json.load(response)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert (report["rate"], report["stall_seconds"]) == (0.2, 120.0)
 
 
 def test_simulate_refuses_a_chaos_rate_out_of_range(capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,12 +2,18 @@
 and keeps serving the last known state while the API is gone.
 
 The long version is ``python -m bench.soak``; this one runs in CI in about half a minute.
+Random chaos alone may miss a kind of fault in so short a run, and it rarely reaches a
+watch that is held open for long, so the test also forces every kind it missed and a 410
+on every open watch (the pull-secret ones included), then checks each was injected.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import dataclasses
 import json
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +21,9 @@ from typing import Any
 import pytest
 
 from bench.soak import (
+    CHAOS_SETTINGS,
     FAILURES,
+    SeenFailures,
     cluster_series,
     converged,
     running_exporter,
@@ -25,22 +33,46 @@ from bench.soak import (
 )
 from exporter.kube.reflector import ReflectorSettings, ReflectorStatus
 from exporter.service import Exporter
-from exporter.simulator import DisconnectMidLine, Simulator, StatusFault
+from exporter.simulator import (
+    DisconnectMidLine,
+    ErrorEvent,
+    Fault,
+    Gone,
+    Simulator,
+    Stall,
+    StatusFault,
+    TooManyRequests,
+    TruncatedLine,
+)
+from exporter.simulator.chaos import KINDS, RESTART
 from exporter.simulator.clock import parse_rfc3339
 from exporter.simulator.workload import Workload
 
 SEED = 20251125
 CHAOS_RATE = 0.05
-CHAOS_SECONDS = 22.0
+CHAOS_SECONDS = 14.0
+MORE_CHAOS_SECONDS = 4.0
 CONVERGE_SECONDS = 10.0
+STALL_SECONDS = CHAOS_SETTINGS.inactivity_timeout + 1.0  # stall detection must end it
+STREAM_FAULTS: dict[str, Fault] = {
+    "gone": Gone(),
+    "error_event_500": ErrorEvent(code=500, message="forced watch error"),
+    "stall": Stall(seconds=STALL_SECONDS),
+    "disconnect_mid_line": DisconnectMidLine(events=0),
+    "truncated_line": TruncatedLine(events=0),
+}
+REQUEST_FAULTS: dict[str, Fault] = {
+    "status_500": StatusFault(code=500, message="forced"),
+    "status_503": StatusFault(code=503, message="forced"),
+    "too_many_requests": TooManyRequests(retry_after=1),
+}
 SECRET_INFO = "imagepull_secret_info"
 LAST_ROTATED = "imagepull_secret_last_rotated_timestamp_seconds"
 
 
 @pytest.fixture
 async def sim() -> AsyncIterator[Simulator]:
-    simulator = Simulator(bookmark_interval=1.0, chaos_seed=SEED)
-    simulator.chaos.stall_seconds = 3.0  # longer than the exporter's inactivity timeout
+    simulator = Simulator(bookmark_interval=1.0, chaos_seed=SEED, chaos_stall_seconds=STALL_SECONDS)
     await simulator.start()
     yield simulator
     await simulator.stop()
@@ -62,19 +94,57 @@ def watch_status(exporter: Exporter, resource: str) -> ReflectorStatus:
     return status
 
 
+async def all_watching(sim: Simulator, exporter: Exporter, resource: str) -> int:
+    """Wait until every reflector of ``resource`` holds a watch open; how many there are."""
+    wanted = Counter(r for r, _ in exporter.state.watches)[resource]
+    table = sim.cluster.table(resource)
+    await until(lambda: len(table.watches) == wanted, 15, f"{resource} watches open")
+    return wanted
+
+
+async def force_every_kind(sim: Simulator, exporter: Exporter) -> None:
+    """A 410 on every open watch, then each kind of fault random chaos has not drawn."""
+    for resource in sorted({r for r, _ in exporter.state.watches}):
+        wanted = await all_watching(sim, exporter, resource)
+        assert sim.break_watches(resource, Gone()) == wanted  # no await since the count
+    for kind in sorted(KINDS - set(sim.injected())):
+        if kind == RESTART:
+            sim.restart()
+        elif kind in REQUEST_FAULTS:  # the relist after a 410 meets it
+            sim.inject(dataclasses.replace(REQUEST_FAULTS[kind], resource="pods", verb="list"))
+            await all_watching(sim, exporter, "pods")
+            sim.break_watches("pods", Gone())
+            await until(lambda: not len(sim.faults), 15, f"{kind} taken")
+        else:
+            await all_watching(sim, exporter, "events")
+            sim.break_watches("events", STREAM_FAULTS[kind])
+
+
 async def test_metrics_converge_after_chaos(sim: Simulator, kubeconfig: Path) -> None:
     workload = Workload(sim, seed=SEED)
     workload.populate()
     async with running_exporter(kubeconfig) as exporter:
         await until(lambda: exporter.state.synced, 10, "initial sync")
-        sim.set_chaos(CHAOS_RATE)
-        await workload.run(CHAOS_SECONDS)
-        sim.set_chaos(0.0)
+        async with SeenFailures(exporter.url, workload).observing():
+            churn = asyncio.create_task(workload.run(CHAOS_SECONDS + MORE_CHAOS_SECONDS + 5))
+            sim.set_chaos(CHAOS_RATE)
+            await asyncio.sleep(CHAOS_SECONDS)  # the workload churns meanwhile
+            sim.set_chaos(0.0)  # forced faults land where they are aimed
+            await force_every_kind(sim, exporter)
+            sim.set_chaos(CHAOS_RATE)
+            await asyncio.sleep(MORE_CHAOS_SECONDS)
+            sim.set_chaos(0.0)
+            await churn
         async with running_exporter(kubeconfig) as fresh:
             took, diff = await converged(exporter.url, fresh.url, workload, within=CONVERGE_SECONDS)
         assert took is not None, "\n".join(diff)
         series = await scrape(exporter.url)
-    assert sum(sim.chaos.injected.values()) > 20, sim.chaos.injected
+    assert set(sim.injected()) >= KINDS, sim.injected()
+    assert sum(sim.chaos.injected.values()) > 10, sim.chaos.injected  # random ones too
+    restarts = [(resource, status.restarts) for resource, status in exporter.state.watches]
+    assert all(r["gone"] >= 1 for _, r in restarts), restarts  # every reflector relisted
+    assert sum(r["stalled"] for _, r in restarts) >= 1, restarts  # a stall was detected
+    assert workload.done["delete_grown_event"] >= 5, workload.done
     assert sum(v for (name, _), v in series.items() if name == FAILURES) > 0
     pull_secrets = {
         key
