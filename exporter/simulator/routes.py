@@ -152,6 +152,10 @@ async def _body(request: web.Request) -> Any:
         return json.loads(await request.read() or b"null")
     except ValueError as error:
         raise errors.bad_request(f"the body of the request could not be decoded: {error}") from None
+    except RecursionError:  # a deeply nested body: the API server's decoder refuses it too
+        raise errors.bad_request(
+            "the body of the request could not be decoded: exceeded max depth"
+        ) from None
 
 
 async def handle_api(request: web.Request, sim: Simulator) -> web.StreamResponse:

@@ -332,3 +332,10 @@ async def test_continue_with_a_resource_version_is_a_400(
         assert (await response.json())["message"] == (
             "specifying resource version is not allowed when using continue"
         )
+
+
+async def test_a_deeply_nested_body_is_a_400_not_a_crash(http: aiohttp.ClientSession) -> None:
+    body = b'{"metadata":' * 100_000 + b"{}" + b"}" * 100_000
+    headers = {"Content-Type": "application/json"}
+    async with http.post("/api/v1/namespaces/default/secrets", data=body, headers=headers) as r:
+        assert (r.status, (await r.json())["reason"]) == (400, "BadRequest")
