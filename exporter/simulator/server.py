@@ -291,7 +291,7 @@ class Simulator:
 
     def set_chaos(self, rate: float, seed: int | None = None) -> None:
         """Change the chaos rate at run time (``ValueError`` outside 0-1); 0 turns chaos off
-        and ends the stalls it started, so the API behaves from then on."""
+        and ends every stall in progress, so the API behaves from then on."""
         self.chaos.set(rate, seed)
         if rate == 0.0:
             for table in self.cluster.tables.values():
