@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -122,7 +123,10 @@ def test_a_custom_config_renders_valid_rules(tmp_path: Path, promtool: Path) -> 
         check=True,
     )
     text = output.read_text()
-    assert 'imagepull_secret_missing{job="kube-system/imagepull", cluster="eu-1"} > 0' in text
+    assert (
+        'max without (instance) (imagepull_secret_missing{job="kube-system/imagepull", '
+        'cluster="eu-1"}) > 0'
+    ) in text
     assert "< 2592000" in text
     result = subprocess.run(
         [str(promtool), "check", "rules", str(output)], capture_output=True, text=True, check=False
@@ -152,6 +156,23 @@ def test_a_custom_config_renders_valid_rules(tmp_path: Path, promtool: Path) -> 
         ),
         ({"for": {"ImagePullCredentialRejected": {"page": "5m"}}}, "expected a duration or"),
         ({"thresholds": {"registry_probe_stale_after": "3 rounds"}}, "is not a duration"),
+        (
+            {"thresholds": {"credential_expiry_critical": "14d"}},
+            "credential_expiry_critical: must be shorter than credential_expiring_soon",
+        ),
+        (
+            {"thresholds": {"credential_expiry_soon": "14d"}},
+            "unknown key(s) credential_expiry_soon",
+        ),
+        ({"thresholds": {"exporter_restart_grace": "a while"}}, "exporter_restart_grace"),
+        ({"replica_labels": []}, "replica_labels: expected at least one label"),
+        ({"replica_labels": ["instance", "cluster"]}, "cluster cannot also be a target label"),
+        ({"short_lived_kinds": {"ecr": "0s"}}, "short_lived_kinds.ecr: a lifetime must be"),
+        ({"short_lived_kinds": {"ECR!": "12h"}}, "short_lived_kinds: expected a mapping"),
+        ({"issued_at_rotation_kinds": "jwt"}, "issued_at_rotation_kinds: expected a list"),
+        ({"sharded": "yes"}, "sharded: expected true or false"),
+        ({"job_selector": 'job="a@@b"'}, "job_selector: must not contain"),
+        ({"for": {"ImagePullExporterDown": "ten minutes"}}, "for.ImagePullExporterDown"),
     ],
 )
 def test_a_bad_config_is_one_clear_error(
@@ -174,3 +195,42 @@ def test_a_bad_config_is_one_clear_error(
 )
 def test_durations_read_like_prometheus(text: str, seconds: int) -> None:
     assert parse_duration(text, "key") == seconds
+
+
+def _render_with(tmp_path: Path, **edits: object) -> list[dict[str, object]]:
+    config = yaml.safe_load((REPO / "alerts" / "config.yaml").read_text())
+    config.update(edits)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    content = yaml.safe_load(render(load_config(path)))
+    return [rule for group in content["groups"] for rule in group["rules"]]
+
+
+def test_one_target_down_pages_only_when_the_exporter_is_sharded(tmp_path: Path) -> None:
+    def severities(**edits: object) -> list[str]:
+        return [
+            str(rule["labels"]["severity"])  # type: ignore[index]
+            for rule in _render_with(tmp_path, **edits)
+            if rule["alert"] == "ImagePullExporterDown"
+        ]
+
+    # every target down or gone, then one target down
+    assert severities() == ["critical", "warning"]
+    assert severities(sharded=True) == ["critical", "critical"]
+
+
+ON_OR_BY = re.compile(r"\b(?:on|by|without) \(([^)]*)\)")
+
+
+@pytest.mark.parametrize("rule", load_alert_rules(), ids=lambda rule: str(rule["alert"]))
+def test_cluster_alerts_do_not_tell_replicas_apart(rule: dict[str, object]) -> None:
+    """An alert about the cluster must not keep `instance`: two replicas would raise it
+    twice, and each exporter restart would resolve it and raise it anew."""
+    about_the_exporter = {"ImagePullExporterDown", "ImagePullExporterWatchFailing"}
+    about_the_exporter.add("ImagePullRegistryProbeStale")
+    expr = str(rule["expr"])
+    if rule["alert"] in about_the_exporter:
+        return
+    kept = [labels for labels in ON_OR_BY.findall(expr) if not labels.startswith("instance")]
+    assert kept, expr
+    assert all("instance" not in labels.split(", ") for labels in kept), kept
