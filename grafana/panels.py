@@ -1,8 +1,10 @@
 """The two dashboards, panel by panel, as data. grafana/generate.py turns them into JSON.
 
-Every query filters on the dashboard variables through ``S`` (namespace-scoped metrics) or
-``E`` (the exporter's own metrics); joins match on ``ON`` so that several clusters or
-exporter replicas in one Prometheus never mix.
+Every query filters on the dashboard variables (``S`` for namespace-scoped metrics, ``E``
+for the exporter's own) and reads the cluster's facts through :mod:`alerts.promql`: one
+value across the exporter's replicas (``max without (instance)``) and joins on
+``cluster, job``, so one replica, two replicas and a restarted exporter show the same
+numbers. Panels about the exporter itself show each instance.
 """
 
 from __future__ import annotations
@@ -10,21 +12,45 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from alerts import promql
+from alerts.generate import DEFAULT_CONFIG, load_config
+from alerts.promql import Scope
+from alerts.settings import parse_duration
+
 PanelKind = Literal["stat", "timeseries", "table", "bargauge"]
 Steps = tuple[tuple[str, float | None], ...]
 
 RUNBOOKS_URL = "https://github.com/imagepull-exporter/imagepull-exporter/blob/main/docs/runbooks.md"
 S = 'cluster=~"$cluster", job=~"$job", namespace=~"$namespace"'
 E = 'cluster=~"$cluster", job=~"$job"'
-ON = "cluster, job, instance"
+NS = Scope(S)
+EXP = Scope(E)
+ON = "cluster, job"
 DAY = 86400.0
+# The alerts' thresholds, so that a panel counts what the alerts count.
+CONFIG = load_config(DEFAULT_CONFIG)
+SOON = parse_duration(CONFIG.thresholds["credential_expiring_soon"], "soon")
+CRITICAL = parse_duration(CONFIG.thresholds["credential_expiry_critical"], "critical")
 
-EXPIRY = f"min without (source) (imagepull_credential_expiry_timestamp_seconds{{{S}}})"
-SHORT_LIVED = f"({EXPIRY} - imagepull_credential_issued_timestamp_seconds{{{S}}}) <= {DAY:.0f}"
-REFERENCED = f"on ({ON}, namespace, secret) (imagepull_secret_referencing_pods{{{S}}} > 0)"
+EXPIRY = promql.expiry(NS)
+ISSUED = NS.one(promql.ISSUED, agg="min")
+SHORT_LIVED = promql.short_lived(
+    NS,
+    str(SOON),
+    {k: str(parse_duration(v, k)) for k, v in CONFIG.short_lived_kinds.items()},
+    CONFIG.issued_at_rotation_kinds,
+)
+REFERENCED = promql.referenced(NS)
+REFERENCING = NS.one(promql.REFERENCING)
 REJECTED = 'result=~"unauthorized|forbidden"'
 UNCLEAR = 'result!~"ok|unauthorized|forbidden"'
 ACCEPTED = 'result="ok"'
+AUTH_OR_DENIED = 'cause=~"auth|denied"'
+# Counters over the dashboard's time range, across replicas and restarts: the replicas'
+# largest increase per 5 minutes, summed over the range. A plain sum over instances would
+# count every failure once per replica, a max over the whole range would count only one of
+# the exporters that ran one after the other.
+RANGE_STEP = "5m"
 
 OK_IF_ZERO: Steps = (("green", None), ("red", 1))
 WARN_IF_ANY: Steps = (("green", None), ("yellow", 1))
@@ -79,7 +105,26 @@ def _one(expr: str, legend: str = "") -> tuple[Target, ...]:
 def _probe_result(matcher: str) -> str:
     """The probe's results; its `registry` is the secret's registry key, as in
     imagepull_credential_*, so the two join on namespace, secret and registry."""
-    return f"imagepull_registry_probe_result{{{S}, {matcher}}}"
+    return NS.one("imagepull_registry_probe_result", matcher)
+
+
+def _over_the_range(scope: Scope, *matchers: str) -> str:
+    """Pull failures over the dashboard's time range, counted once across replicas and
+    across exporter restarts: per step, the replicas' failures of that step (see
+    promql.failure_increase), summed over the range's steps."""
+    step = "$__rate_interval"
+    return f"sum_over_time(({promql.failure_increase(scope, step, *matchers)})[$__range:{step}])"
+
+
+def _per_instance_over_the_range(metric: str) -> str:
+    """An exporter's own counter over the time range, per instance (a series that started
+    within the range counts whole: increase() never counts a first sample). Stat panels add
+    ``or on () vector(0)``: a 0 when no instance has the counter yet, and only then."""
+    series = f"{metric}{{{E}}}"
+    return (
+        f"sum by (instance) (({series} unless {series} offset $__range) "
+        f"or increase({series}[$__range]))"
+    )
 
 
 CREDENTIALS = Dashboard(
@@ -98,7 +143,7 @@ CREDENTIALS = Dashboard(
                 "Credentials past their expiry that pods still reference. Any value above 0 "
                 "pages (ImagePullCredentialExpired): new pulls with them fail.",
                 _one(
-                    f"count((time() - {EXPIRY} > 0) and {REFERENCED}) or vector(0)",
+                    f"count((time() - {EXPIRY} >= 0) and {REFERENCED}) or vector(0)",
                 ),
                 width=6,
                 height=4,
@@ -109,10 +154,10 @@ CREDENTIALS = Dashboard(
                 "stat",
                 "Long-lived credentials expiring within 14 days",
                 "Credentials with at most 14 days left, short-lived auto-rotated tokens (a "
-                "lifetime of a day or less) excluded: renew them before they expire.",
+                "lifetime under 14 days, or ECR and GCP access tokens) excluded: renew them "
+                "before they expire (ImagePullCredentialExpiringSoon).",
                 _one(
-                    f"count(({EXPIRY} - time() < {14 * DAY:.0f}) > 0 unless {SHORT_LIVED}) "
-                    "or vector(0)"
+                    f"count(({EXPIRY} - time() < {SOON}) > 0 unless ({SHORT_LIVED})) or vector(0)"
                 ),
                 width=6,
                 height=4,
@@ -124,7 +169,7 @@ CREDENTIALS = Dashboard(
                 "Pods referencing missing secrets",
                 "Pods whose pull secret does not exist in their own namespace "
                 "(ImagePullSecretMissing).",
-                _one(f"sum(imagepull_secret_missing{{{S}}}) or vector(0)"),
+                _one(f"sum({NS.one('imagepull_secret_missing')}) or vector(0)"),
                 width=6,
                 height=4,
                 thresholds=OK_IF_ZERO,
@@ -135,7 +180,10 @@ CREDENTIALS = Dashboard(
                 "Malformed pull secrets",
                 "Pull secrets the kubelet cannot use: bad JSON or base64, no auths, empty "
                 "credentials, wrong type... (ImagePullSecretInvalid when pods use them).",
-                _one(f"count(imagepull_secret_problem{{{S}}}) or vector(0)"),
+                _one(
+                    f"count(group by ({ON}, namespace, secret) "
+                    f"(imagepull_secret_problem{{{S}}})) or vector(0)"
+                ),
                 width=6,
                 height=4,
                 thresholds=OK_IF_ZERO,
@@ -179,10 +227,8 @@ CREDENTIALS = Dashboard(
                 "Fraction of each credential's lifetime (expiry - issued) still left. "
                 "Short-lived tokens (ECR 12 h, 1 h tokens) below 25% mean their refresh job "
                 "stopped (ImagePullCredentialExpiryCritical).",
-                _one(
-                    f"({EXPIRY} - time()) / ({EXPIRY} - "
-                    f"imagepull_credential_issued_timestamp_seconds{{{S}}})"
-                ),
+                # a credential issued as it expires has no lifetime to divide by
+                _one(f"({EXPIRY} - time()) / (({EXPIRY} - {ISSUED}) > 0)"),
                 width=12,
                 height=8,
                 unit="percentunit",
@@ -197,7 +243,7 @@ CREDENTIALS = Dashboard(
                 "creation). Yellow after 60 days, red after the 90-day rotation policy "
                 "(ImagePullSecretNotRotated).",
                 _one(
-                    f"sort_desc(time() - imagepull_secret_last_rotated_timestamp_seconds{{{S}}})",
+                    f"sort_desc(time() - {NS.one(promql.ROTATED, agg='min')})",
                     "{{namespace}}/{{secret}}",
                 ),
                 width=12,
@@ -213,7 +259,7 @@ CREDENTIALS = Dashboard(
                 "Pull secrets that cannot work and why (problem): invalid_json, "
                 "invalid_base64, no_auths, empty_credentials, invalid_registry_key, "
                 "wrong_type, too_large. Empty when every secret parses.",
-                _one(f"imagepull_secret_problem{{{S}}}"),
+                _one(NS.one("imagepull_secret_problem")),
                 width=8,
                 height=8,
                 hide=("Value",),
@@ -225,7 +271,7 @@ CREDENTIALS = Dashboard(
                 "Pull secrets that pods reference but that do not exist in the pods' "
                 "namespace; found_in_other_namespace=true when a secret of that name exists "
                 "elsewhere (pull secrets are namespace-bound). Value: pods affected.",
-                _one(f"imagepull_secret_missing{{{S}}} > 0"),
+                _one(f"{NS.one('imagepull_secret_missing')} > 0"),
                 width=8,
                 height=8,
                 thresholds=OK_IF_ZERO,
@@ -238,7 +284,7 @@ CREDENTIALS = Dashboard(
                 "images (kubelet's matching rules). Public images appear here too and are "
                 "fine; ImagePullRegistryNotCovered fires only when such pulls fail with "
                 "auth/denied errors. Value: pods.",
-                _one(f"imagepull_registry_uncovered_pods{{{S}}} > 0"),
+                _one(f"{NS.one('imagepull_registry_uncovered_pods')} > 0"),
                 width=8,
                 height=8,
                 thresholds=WARN_IF_ANY,
@@ -253,8 +299,8 @@ CREDENTIALS = Dashboard(
                 "reference its secret directly or through their service account. A "
                 "credential with 0 pods can be deleted.",
                 _one(
-                    f"imagepull_credential_info{{{S}}} * on ({ON}, namespace, secret) "
-                    f"group_left () imagepull_secret_referencing_pods{{{S}}}"
+                    f"{NS.one('imagepull_credential_info')} * on ({ON}, namespace, secret) "
+                    f"group_left () {REFERENCING}"
                 ),
                 width=24,
                 height=8,
@@ -304,7 +350,7 @@ CREDENTIALS = Dashboard(
                 "probe or the secret cannot be read; red after 45m "
                 "(ImagePullRegistryProbeStale).",
                 _one(
-                    f"sort_desc(time() - imagepull_registry_probe_timestamp_seconds{{{S}}})",
+                    f"sort_desc(time() - {NS.one('imagepull_registry_probe_timestamp_seconds')})",
                     "{{namespace}}/{{secret}} {{registry}}",
                 ),
                 width=5,
@@ -332,11 +378,16 @@ CREDENTIALS = Dashboard(
     ),
 )
 
-FAILURE_RATE = f"60 * sum by (@by@) (rate(imagepull_failures_total{{{S}}}[$__rate_interval]))"
+FAILURE_RATE = (
+    "60 * sum by (@by@) (max without (instance) "
+    f"(rate(imagepull_failures_total{{{S}}}[$__rate_interval])))"
+)
+CONTAINER = f"{ON}, namespace, pod, container"
+# topk: one series per container while replicas disagree on its reason for a scrape
 WAITING_FOR = (
-    f"(time() - imagepull_container_waiting_since_timestamp_seconds{{{S}}})"
-    f" * on ({ON}, namespace, pod, container) group_left (image, registry, reason, cause)"
-    f" imagepull_container_waiting_info{{{S}}}"
+    f"(time() - {NS.one('imagepull_container_waiting_since_timestamp_seconds', agg='min')})"
+    f" * on ({CONTAINER}) group_left (image, registry, reason, cause)"
+    f" topk by ({CONTAINER}) (1, {NS.one('imagepull_container_waiting_info')})"
 )
 
 
@@ -371,7 +422,7 @@ FAILURES = Dashboard(
                 "Containers failing to pull now",
                 "Containers (init, regular, ephemeral) waiting with an image pull reason: "
                 "ErrImagePull, ImagePullBackOff, InvalidImageName, ErrImageNeverPull...",
-                _one(f"sum(imagepull_containers_waiting{{{S}}}) or vector(0)"),
+                _one(f"sum({NS.one(promql.WAITING)}) or vector(0)"),
                 width=6,
                 height=4,
                 thresholds=OK_IF_ZERO,
@@ -382,9 +433,7 @@ FAILURES = Dashboard(
                 "Rejected credentials now",
                 "Containers waiting because the registry rejected the credentials "
                 '(cause "auth" or "denied"): the ImagePullAuthenticationFailing page.',
-                _one(
-                    f'sum(imagepull_containers_waiting{{{S}, cause=~"auth|denied"}}) or vector(0)'
-                ),
+                _one(f"sum({NS.one(promql.WAITING, AUTH_OR_DENIED)}) or vector(0)"),
                 width=6,
                 height=4,
                 thresholds=OK_IF_ZERO,
@@ -395,7 +444,7 @@ FAILURES = Dashboard(
                 "Failed pulls in the time range",
                 "Image pull failures reported by kubelet events during the dashboard's time "
                 "range, all causes.",
-                _one(f"sum(increase(imagepull_failures_total{{{S}}}[$__range])) or vector(0)"),
+                _one(f"sum({_over_the_range(NS)}) or vector(0)"),
                 width=6,
                 height=4,
                 thresholds=WARN_IF_ANY,
@@ -420,7 +469,7 @@ FAILURES = Dashboard(
                 "Containers waiting on images by cause",
                 "Containers now waiting on an image pull, stacked by cause (auth, denied, "
                 "not_found, rate_limit, dns, network, tls, platform, ...).",
-                _one(f"sum by (cause) (imagepull_containers_waiting{{{S}}})", "{{cause}}"),
+                _one(f"sum by (cause) ({NS.one(promql.WAITING)})", "{{cause}}"),
                 width=12,
                 height=8,
                 decimals=0,
@@ -431,7 +480,8 @@ FAILURES = Dashboard(
                 "Top failing images",
                 "The 10 images with the most containers failing to pull them now, with the cause.",
                 _one(
-                    f"topk(10, count by (image, cause) (imagepull_container_waiting_info{{{S}}}))",
+                    "topk(10, count by (image, cause) (group by "
+                    f"({CONTAINER}, image, cause) (imagepull_container_waiting_info{{{S}}})))",
                     "{{image}} ({{cause}})",
                 ),
                 width=12,
@@ -473,9 +523,8 @@ FAILURES = Dashboard(
                 "Seconds since the exporter last heard from the API server per resource "
                 "(bookmarks included). A growing line with the watch up is a stalled watch.",
                 _one(
-                    f"time() - max by (resource) "
-                    f"(imagepull_exporter_last_event_timestamp_seconds{{{E}}})",
-                    "{{resource}}",
+                    f"time() - imagepull_exporter_last_event_timestamp_seconds{{{E}}}",
+                    "{{instance}} {{resource}}",
                 ),
                 width=6,
                 height=6,
@@ -487,7 +536,7 @@ FAILURES = Dashboard(
                 "Objects watched",
                 "Objects the exporter keeps in memory per resource (events: image pull "
                 "failures only).",
-                _one(f"sum by (resource) (imagepull_exporter_objects{{{E}}})", "{{resource}}"),
+                _one(f"imagepull_exporter_objects{{{E}}}", "{{instance}} {{resource}}"),
                 width=4,
                 height=6,
                 decimals=0,
@@ -498,8 +547,9 @@ FAILURES = Dashboard(
                 "Watches restarted because of a problem (gone, stalled, throttled, "
                 "unauthorized, ...), during the time range. A few 'gone' relists are normal.",
                 _one(
-                    f"sum(increase(imagepull_exporter_watch_restarts_total{{{E}}}[$__range])) "
-                    "or vector(0)"
+                    _per_instance_over_the_range("imagepull_exporter_watch_restarts_total")
+                    + " or on () vector(0)",
+                    "{{instance}}",
                 ),
                 width=4,
                 height=6,
@@ -512,8 +562,9 @@ FAILURES = Dashboard(
                 "Series left out because a cap (e.g. --max-failing-containers) was reached. "
                 "Above 0, tables on these dashboards are incomplete.",
                 _one(
-                    f"sum(increase(imagepull_exporter_series_dropped_total{{{E}}}[$__range])) "
-                    "or vector(0)"
+                    _per_instance_over_the_range("imagepull_exporter_series_dropped_total")
+                    + " or on () vector(0)",
+                    "{{instance}}",
                 ),
                 width=4,
                 height=6,
