@@ -4,17 +4,22 @@
 demo exporter every second with the shipped rules) and ``prometheus-alertmanager`` on free
 127.0.0.1 ports, or returns None when either binary is missing. The end-to-end tests reuse
 the config renderers below.
+
+The shipped rules come with the package: a wheel carries them in ``exporter/bundle/``
+(setup.py copies them from ``alerts/`` at build time); a checkout reads ``alerts/``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.resources
 import os
 import shutil
 import socket
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -27,11 +32,20 @@ DISABLE_ENV = "IMAGEPULL_DEMO_MONITORING"
 # Where scripts/install-monitoring-binaries unpacks Debian's packages.
 LOCAL_BIN_DIR = Path(".cache") / "debian-bin" / "bin"
 _REPO_ROOT = Path(__file__).resolve().parents[2]
-SHIPPED_RULES = _REPO_ROOT / "alerts" / "imagepull-exporter.rules.yml"
+RULES_FILE = "imagepull-exporter.rules.yml"
 PROMETHEUS = "prometheus"
 ALERTMANAGER = "prometheus-alertmanager"
 JOB = "imagepull-exporter"
 READY_TIMEOUT = 15.0
+
+
+def shipped_rules() -> Traversable:
+    """The shipped rules file: the installed package's copy, else the checkout's."""
+    bundled = importlib.resources.files("exporter").joinpath("bundle", "alerts", RULES_FILE)
+    return bundled if bundled.is_file() else _REPO_ROOT / "alerts" / RULES_FILE
+
+
+SHIPPED_RULES = shipped_rules()
 
 
 class MonitoringError(RuntimeError):
@@ -83,10 +97,15 @@ def prometheus_config(
     rule_files: Sequence[Path],
     alertmanager: str,
     interval: str = "1s",
+    instances: Sequence[str] = (),
 ) -> str:
     """prometheus.yml scraping ``metrics_url`` as job imagepull-exporter, alerting to
-    ``alertmanager`` (``host:port``)."""
+    ``alertmanager`` (``host:port``). With ``instances``, the exporter is scraped once per
+    name, as that ``instance``: what Prometheus sees of identical HA replicas."""
     url = urlsplit(metrics_url)
+    targets: list[dict[str, object]] = [
+        {"targets": [url.netloc], "labels": {"instance": name}} for name in instances
+    ] or [{"targets": [url.netloc]}]
     config = {
         "global": {"scrape_interval": interval, "evaluation_interval": interval},
         "rule_files": [str(path) for path in rule_files],
@@ -96,7 +115,7 @@ def prometheus_config(
                 "honor_labels": True,
                 "scheme": url.scheme or "http",
                 "metrics_path": url.path or "/metrics",
-                "static_configs": [{"targets": [url.netloc]}],
+                "static_configs": targets,
             }
         ],
         "alerting": {"alertmanagers": [{"static_configs": [{"targets": [alertmanager]}]}]},
@@ -216,7 +235,7 @@ async def start_monitoring(
     metrics_url: str,
     *,
     workdir: Path,
-    rules: Path = SHIPPED_RULES,
+    rules: Traversable = SHIPPED_RULES,
     for_duration: str | None = None,
     webhook_url: str | None = None,
 ) -> MonitoringStack | None:
@@ -227,7 +246,7 @@ async def start_monitoring(
     prometheus, alertmanager = find_binary(PROMETHEUS), find_binary(ALERTMANAGER)
     if os.environ.get(DISABLE_ENV, "").lower() in ("off", "0", "false", "no"):
         return None
-    if prometheus is None or alertmanager is None or not rules.is_file():  # noqa: ASYNC240
+    if prometheus is None or alertmanager is None or not rules.is_file():
         return None
     am_port, prom_port = free_port(), free_port()
     _write_configs(
@@ -276,7 +295,7 @@ def _write_configs(
     workdir: Path,
     metrics_url: str,
     *,
-    rules: Path,
+    rules: Traversable,
     for_duration: str | None,
     webhook_url: str | None,
     alertmanager: str,

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import aiohttp
@@ -82,6 +86,61 @@ def test_prometheus_scrapes_the_metrics_url_as_the_rules_job() -> None:
     assert job["job_name"] == "imagepull-exporter"
     assert job["static_configs"] == [{"targets": ["127.0.0.1:9917"]}]
     assert job["metrics_path"] == "/metrics"
+
+
+def test_replicas_are_the_same_target_under_two_instances() -> None:
+    config = yaml.safe_load(
+        prometheus_config(
+            "http://127.0.0.1:9917/metrics",
+            rule_files=[],
+            alertmanager="127.0.0.1:9093",
+            instances=("a", "b"),
+        )
+    )
+    (job,) = config["scrape_configs"]
+    assert job["static_configs"] == [
+        {"targets": ["127.0.0.1:9917"], "labels": {"instance": "a"}},
+        {"targets": ["127.0.0.1:9917"], "labels": {"instance": "b"}},
+    ]
+
+
+REPO = Path(__file__).resolve().parents[2]
+RULES = REPO / "alerts" / "imagepull-exporter.rules.yml"
+
+
+def test_a_checkout_loads_the_rules_of_its_alerts_folder() -> None:
+    assert SHIPPED_RULES.read_text() == RULES.read_text()
+
+
+@pytest.mark.e2e
+def test_a_wheel_carries_the_rules_the_demo_loads(tmp_path: Path) -> None:
+    """`pip install . && imagepull-exporter demo`, without a checkout: the wheel has the
+    rules (setup.py bundles them) and the demo finds them in the installed package."""
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(REPO)],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = dist.glob("*.whl")
+    site = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as archive:
+        bundled = archive.read("exporter/bundle/alerts/imagepull-exporter.rules.yml")
+        archive.extractall(site)
+    assert bundled == RULES.read_bytes()
+    found = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from exporter.cli.demo_monitoring import SHIPPED_RULES; print(SHIPPED_RULES)",
+        ],
+        env={**os.environ, "PYTHONPATH": str(site)},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert found.stdout.strip() == str(site / "exporter/bundle/alerts/imagepull-exporter.rules.yml")
 
 
 async def test_disabled_by_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
