@@ -5,12 +5,17 @@ Helm can only read files inside the chart, so the chart carries copies of ``aler
 
     python deploy/sync.py           # update the copies (adds, replaces, removes)
     python deploy/sync.py --check   # exit 1 naming each stale copy; change nothing
+
+The generated rules file is the exception: the chart gets the generator's chart variant
+(``alerts/generate.py --chart``), the same rules with ``@@tokens@@`` where thresholds,
+``for:`` durations and the job selector go, which templates/prometheusrule.yaml replaces
+from the chart's values. Rendered with the default values it equals the rules file.
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
+import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +30,10 @@ SOURCES: tuple[tuple[str, str, str], ...] = (
     ("alerts", "*.rules.yml", "alerts"),
     ("grafana", "*.json", "dashboards"),
 )
+# The rules file alerts/generate.py writes, and the config it reads.
+GENERATED_RULES = Path("alerts/imagepull-exporter.rules.yml")
+GENERATOR = Path("alerts/generate.py")
+GENERATOR_CONFIG = Path("alerts/config.yaml")
 
 Problem = Literal["missing", "stale", "extra"]
 
@@ -40,7 +49,32 @@ class Difference:
     def __str__(self) -> str:
         if self.problem == "extra":
             return f"{self.copy}: extra (its source is gone)"
+        if self.source == GENERATED_RULES:
+            return f"{self.copy}: {self.problem} (chart variant of {self.source})"
         return f"{self.copy}: {self.problem} (copy of {self.source})"
+
+
+def chart_content(root: Path, source: Path) -> bytes:
+    """What the chart's copy of ``source`` (relative to ``root``) must hold."""
+    if source == GENERATED_RULES and (root / GENERATOR).is_file():
+        # The generator in a subprocess: it is a script of the checkout, not a package.
+        result = subprocess.run(
+            [
+                sys.executable,
+                str(root / GENERATOR),
+                "--chart",
+                "--config",
+                str(root / GENERATOR_CONFIG),
+                "--output",
+                "-",
+            ],
+            capture_output=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise SystemExit(result.stderr.decode(errors="replace").strip())
+        return result.stdout
+    return (root / source).read_bytes()
 
 
 def differences(root: Path = ROOT) -> list[Difference]:
@@ -55,10 +89,11 @@ def differences(root: Path = ROOT) -> list[Difference]:
         copies = {p.name: p for p in sorted((root / CHART_FILES / target_dir).glob(pattern))}
         for name, source in sources.items():
             copy = CHART_FILES / target_dir / name
+            relative = source.relative_to(root)
             if name not in copies:
-                found.append(Difference(copy, "missing", source.relative_to(root)))
-            elif copies[name].read_bytes() != source.read_bytes():
-                found.append(Difference(copy, "stale", source.relative_to(root)))
+                found.append(Difference(copy, "missing", relative))
+            elif copies[name].read_bytes() != chart_content(root, relative):
+                found.append(Difference(copy, "stale", relative))
         found += [
             Difference(CHART_FILES / target_dir / name, "extra", None)
             for name in copies
@@ -76,7 +111,7 @@ def sync(root: Path = ROOT) -> list[Difference]:
             target.unlink()
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(root / difference.source, target)
+            target.write_bytes(chart_content(root, difference.source))
     return fixed
 
 
