@@ -75,6 +75,10 @@ _PREFIX_KINDS: tuple[tuple[str, Kind], ...] = (
     ("dckr_oat_", Kind.dockerhub_pat),
 )
 
+# One C-level startswith rules out most passwords before the loop below (it runs for
+# every token of up to 1000 registries of a secret).
+_ANY_PREFIX = tuple(prefix for prefix, _ in _PREFIX_KINDS)
+
 _TYPICAL_LIFETIME_SECONDS: dict[Kind, float] = {
     Kind.ecr: ECR_TOKEN_LIFETIME_SECONDS,
     Kind.acr: 3 * 3600.0,  # Azure docs: the token from az acr login is valid for 3 hours
@@ -110,6 +114,8 @@ def prefix_kind(token: str) -> Kind | None:
     >>> prefix_kind("hunter2") is None
     True
     """
+    if not token.startswith(_ANY_PREFIX):
+        return None
     for prefix, kind in _PREFIX_KINDS:
         if token.startswith(prefix):
             return kind
