@@ -1,6 +1,11 @@
 """The end-to-end stack: the demo (simulator + exporter), Debian's Prometheus and
 Alertmanager on free 127.0.0.1 ports, and a webhook receiver in the test.
 
+Prometheus scrapes the one exporter as two targets (``instance`` replica-a and replica-b),
+which is what it sees of two identical HA replicas: every alert must still fire once and
+every panel show what one replica would. The cluster gets a few objects on top of the demo
+scenario, so that every panel has something real to show (see ``_add_cluster_facts``).
+
 Every process is started here, its PID remembered, and stopped at teardown. Nothing sleeps
 blindly: each step polls for what it needs.
 """
@@ -39,6 +44,11 @@ from tests.e2e.binaries import require
 
 T = TypeVar("T")
 STARTUP_TIMEOUT = 20.0
+REPLICAS = ("replica-a", "replica-b")
+EXPIRING_IN_DAYS = 5
+# One past the exporter's bound of registries per namespace (state/failures.py), so the
+# failures of the last one are folded into registry="other" and counted as dropped.
+FLOOD_REGISTRIES = 65
 MALFORMED_DOCKERCONFIG = base64.b64encode(
     json.dumps({"auths": {"ghcr.io": {"auth": "not base64!"}}}).encode()
 ).decode()
@@ -209,7 +219,10 @@ def _start_monitoring(stack: Stack) -> None:
     (stack.workdir / "alertmanager.yml").write_text(alertmanager_config(stack.webhook.url))
     (stack.workdir / "prometheus.yml").write_text(
         prometheus_config(
-            stack.metrics_url, rule_files=[rules], alertmanager=f"127.0.0.1:{am_port}"
+            stack.metrics_url,
+            rule_files=[rules],
+            alertmanager=f"127.0.0.1:{am_port}",
+            instances=REPLICAS,
         )
     )
     stack.alertmanager_url = f"http://127.0.0.1:{am_port}"
@@ -266,13 +279,17 @@ def bump_pull_failure_events(simulator_url: str, namespace: str = "payments") ->
     return bumped
 
 
-def add_malformed_secret(simulator_url: str, namespace: str = "e2e-broken") -> None:
-    """A pull secret whose ``auth`` is not base64, in a namespace of its own."""
+def _create_namespace(simulator_url: str, namespace: str) -> None:
     http_json(
         f"{simulator_url}/api/v1/namespaces",
         method="POST",
         body={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}},
     )
+
+
+def add_malformed_secret(simulator_url: str, namespace: str = "e2e-broken") -> None:
+    """A pull secret whose ``auth`` is not base64, in a namespace of its own."""
+    _create_namespace(simulator_url, namespace)
     http_json(
         f"{simulator_url}/api/v1/namespaces/{namespace}/secrets",
         method="POST",
@@ -287,6 +304,140 @@ def add_malformed_secret(simulator_url: str, namespace: str = "e2e-broken") -> N
     )
 
 
+def add_expiring_secret(simulator_url: str, namespace: str = "e2e-expiring") -> None:
+    """A long-lived Quay robot credential whose owner declared it expires in 5 days."""
+    _create_namespace(simulator_url, namespace)
+    expires = time.strftime(
+        "%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + EXPIRING_IN_DAYS * 86400)
+    )
+    auth = base64.b64encode(b"acme+deployer:robot-token-e2e").decode()
+    config = json.dumps({"auths": {"quay.io": {"auth": auth}}}).encode()
+    http_json(
+        f"{simulator_url}/api/v1/namespaces/{namespace}/secrets",
+        method="POST",
+        body={
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {
+                "name": "quay-robot",
+                "namespace": namespace,
+                "annotations": {"imagepull-exporter/expires-at": expires},
+            },
+            "type": "kubernetes.io/dockerconfigjson",
+            "data": {".dockerconfigjson": base64.b64encode(config).decode()},
+        },
+    )
+
+
+def add_public_uncovered_pod(simulator_url: str, namespace: str = "platform") -> None:
+    """A running pod of a public image from a registry its pull secret (the namespace's
+    default service account carries a Docker Hub one) does not cover: listed on the
+    dashboard as uncovered, and no alert."""
+    image = "registry.k8s.io/pause:3.10"
+    name = "pause-6d4f8b7c9-k2m4p"
+    http_json(
+        f"{simulator_url}/api/v1/namespaces/{namespace}/pods",
+        method="POST",
+        body={
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {"containers": [{"name": "pause", "image": image}]},
+        },
+    )
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    http_json(
+        f"{simulator_url}/api/v1/namespaces/{namespace}/pods/{name}/status",
+        method="PATCH",
+        body={
+            "status": {
+                "phase": "Running",
+                "containerStatuses": [
+                    {
+                        "name": "pause",
+                        "image": image,
+                        "imageID": f"{image}@sha256:" + "e" * 64,
+                        "ready": True,
+                        "started": True,
+                        "restartCount": 0,
+                        "state": {"running": {"startedAt": now}},
+                    }
+                ],
+            }
+        },
+        content_type="application/merge-patch+json",
+    )
+
+
+def add_failures_from_many_registries(
+    simulator_url: str, namespace: str = "e2e-flood", registries: int = FLOOD_REGISTRIES
+) -> None:
+    """Pull failures (not found) from more registries than the exporter keeps per namespace."""
+    _create_namespace(simulator_url, namespace)
+    for n in range(registries):
+        image = f"r{n}.registry.example/app:1"
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        http_json(
+            f"{simulator_url}/api/v1/namespaces/{namespace}/events",
+            method="POST",
+            body={
+                "apiVersion": "v1",
+                "kind": "Event",
+                "metadata": {"name": f"app-{n}.flood", "namespace": namespace},
+                "involvedObject": {
+                    "apiVersion": "v1",
+                    "kind": "Pod",
+                    "name": f"app-{n}",
+                    "namespace": namespace,
+                    "fieldPath": "spec.containers{app}",
+                },
+                "reason": "Failed",
+                # containerd's message for a tag that does not exist
+                "message": f'Failed to pull image "{image}": rpc error: code = NotFound desc '
+                f'= failed to pull and unpack image "{image}": failed to resolve reference '
+                f'"{image}": {image}: not found',
+                "type": "Warning",
+                "count": 1,
+                "firstTimestamp": now,
+                "lastTimestamp": now,
+                "source": {"component": "kubelet"},
+            },
+        )
+
+
+def restart_api_server(simulator_url: str) -> None:
+    """Every watch closes and its history expires: each one relists (a "gone" restart)."""
+    http_json(f"{simulator_url}/simulator/v1/restart", method="POST", body={})
+
+
+def _scraped(stack: Stack, metric: str) -> Callable[[], list[dict[str, object]] | None]:
+    def probe() -> list[dict[str, object]] | None:
+        stack.check_alive()
+        return stack.query(metric) or None
+
+    return probe
+
+
+def _add_cluster_facts(stack: Stack) -> None:
+    """What the demo scenario lacks for a panel to show real data: a long-lived credential
+    expiring within 14 days, an uncovered public image, watch restarts and dropped series.
+    Counters are moved twice, with a scrape between, so their increase is not 0."""
+    url = stack.simulator_url
+    assert bump_pull_failure_events(url) > 0
+    add_malformed_secret(url)
+    add_expiring_secret(url)
+    add_public_uncovered_pod(url)
+    add_failures_from_many_registries(url)
+    restart_api_server(url)
+    for metric in (
+        "imagepull_exporter_watch_restarts_total",
+        "imagepull_exporter_series_dropped_total",
+    ):
+        eventually(_scraped(stack, metric), f"{metric} scraped", 60)
+    restart_api_server(url)
+    assert bump_pull_failure_events(url, "e2e-flood") == FLOOD_REGISTRIES
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     webhook = Webhook()
@@ -294,9 +445,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     try:
         _start_demo(running)
         _start_monitoring(running)
-        # While Prometheus discovers its target (~6 s), make the cluster move.
-        assert bump_pull_failure_events(running.simulator_url) > 0
-        add_malformed_secret(running.simulator_url)
+        # While Prometheus discovers its targets (~6 s), make the cluster move.
+        _add_cluster_facts(running)
         yield running
     finally:
         running.stop()
