@@ -47,3 +47,21 @@ def test_every_runbook_section_has_the_five_parts() -> None:
         body = next(s for s in sections if s.startswith(f"{rule['alert']}\n"))
         for part in ("**Meaning.**", "**Impact.**", "**Confirm.**", "**Fix.**", "**Prevent.**"):
             assert part in body, f"{rule['alert']}: {part} missing"
+
+
+def test_no_command_puts_a_token_on_its_command_line() -> None:
+    """`ps`, the shell history and audit logs show arguments: tokens go through stdin."""
+    text = RUNBOOKS.read_text()
+    commands = "\n".join(re.findall(r"```sh\n(.*?)```", text, flags=re.DOTALL))
+    assert "put_pull_secret() {" in commands
+    assert not re.search(r"--docker-password[= ]", commands)
+    assert not re.search(r"--arg \w+ \"\$(NEW_)?TOKEN\"", commands)
+    assert "put_pull_secret" in commands.split("put_pull_secret() {", 1)[1]
+
+
+def test_the_login_check_finds_the_entry_by_its_normalised_key() -> None:
+    """The alert's `registry` is the normalised key: `https://ghcr.io` in the secret is
+    `ghcr.io` in the alert, so a plain `.auths[$r]` finds nothing."""
+    text = RUNBOOKS.read_text()
+    assert ".auths[$r]" not in text
+    assert 'sub("^https?://"; "") | sub("/v[12]/?$"; "") | rtrimstr("/") == $r' in text
