@@ -1,20 +1,28 @@
 """The shell commands ``check`` prints to fix each problem, as an SRE would run them.
 
 * One command per secret. A ``.dockerconfigjson`` is one value: writing one registry
-  with ``kubectl create secret docker-registry`` replaces all the others, so a secret
-  with more than one registry is edited in place (``kubectl get -o json | jq | kubectl
-  replace``: the entries that are fine are kept, and ``replace`` refuses to overwrite a
-  change made since the ``get``), and a new secret with several registries is written
-  whole by ``jq -n``.
+  replaces all the others, so a secret with more than one registry is edited in place
+  (``kubectl get -o json | jq | kubectl replace``: the entries that are fine are kept,
+  and ``replace`` refuses to overwrite a change made since the ``get``), and a new
+  config with several registries is written whole by ``jq -n``.
+* No token on a command line, where ``ps``, the shell history and audit logs would see
+  it (docs/runbooks.md holds the same rule): each is pasted at a ``read -rs`` prompt or
+  taken from the issuer's CLI into a variable, and jq reads it from its environment
+  (``$ENV.TOKEN_1``); the variables are unset at the end.
+* Nothing is written when a step fails: the new config is made first, into a variable,
+  and the secret is written only if that worked. (``kubectl create secret --from-file``
+  fed by a pipe whose first command failed would write an empty secret.)
 * Every value taken from the cluster (names, namespaces, registry keys) is shell-quoted:
   a registry key may legally hold ``$``, ``(`` or ``;``, and fixes are pasted into shells.
-* Placeholders (``<user>``, ``<new token>``) are left unquoted on purpose: run unedited,
-  the shell refuses them as redirections instead of storing them in the secret.
+* The ``<user>`` placeholder is left unquoted on purpose: pasted unedited, the shell
+  refuses it as a redirection, the step fails, and nothing is written.
 
->>> create_command("pull", "shop", login_for("ghcr.io", "github_pat"), apply=False)[38:]
-'pull --docker-server=ghcr.io --docker-username=<user> --docker-password=<new token> ...'
->>> create_command("pull", "shop", login_for("ghcr.io/$(reboot)", None)).split()[5]
-"--docker-server='ghcr.io/$(reboot)'"
+>>> print(write_command("pull", "shop", DOCKER_CONFIG_JSON_TYPE,
+...                     [login_for("ghcr.io", "github_pat")], exists=True))
+read -rsp 'new token for ghcr.io: ' TOKEN_1 && [ -n "$TOKEN_1" ] && export TOKEN_1 \
+&& config="$(jq -nc --arg r1 ghcr.io --arg u1 <user> '...')" && printf '%s' "$config" \
+| kubectl create secret docker-registry pull --from-file=.dockerconfigjson=/dev/stdin \
+--namespace shop --dry-run=client -o yaml | kubectl apply -f -; unset TOKEN_1 config
 """
 
 from __future__ import annotations
@@ -31,10 +39,9 @@ from exporter.credentials.kinds import ACR_USERNAME, GCP_ACCESS_TOKEN_USERNAME
 from exporter.credentials.problems import DATA_KEY_BY_TYPE, DOCKER_CONFIG_JSON_TYPE
 
 USER = "<user>"
-TOKEN = "<new token>"
 REGISTRY = "<registry>"
 WORKLOAD = "deployment/<workload>"
-_PLACEHOLDERS = frozenset({USER, TOKEN, REGISTRY})
+_PLACEHOLDERS = frozenset({USER, REGISTRY})
 
 JQ_NOTE = (
     "needs jq 1.6 or later; the other entries are kept, and kubectl replace refuses to "
@@ -60,77 +67,92 @@ def _word(value: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Login:
-    """Shell words for the username and password of one registry entry."""
+    """How to get the credential of one registry entry."""
 
     registry: str
     username: str
-    password: str
+    """A shell word: a fixed name (``AWS``) or the ``<user>`` placeholder."""
+    token_command: str | None = None
+    """A command printing the token (the issuer's CLI); ``None``: pasted at a prompt."""
 
 
 def login_for(registry: str, kind: str | None) -> Login:
     """The credential to write for ``registry``, from the issuer's CLI where there is one.
 
-    >>> login_for("123456789012.dkr.ecr.eu-west-1.amazonaws.com", None).password
-    '"$(aws ecr get-login-password --region eu-west-1)"'
+    >>> login_for("123456789012.dkr.ecr.eu-west-1.amazonaws.com", None).token_command
+    'aws ecr get-login-password --region eu-west-1'
     >>> login_for("quay.io", "basic")
-    Login(registry='quay.io', username='<user>', password='<new token>')
+    Login(registry='quay.io', username='<user>', token_command=None)
     """
     host = registry.partition("/")[0]
     if kind == "ecr" or (kind is None and is_ecr_registry(registry)):
         if host == "public.ecr.aws":
-            return Login(
-                registry, "AWS", '"$(aws ecr-public get-login-password --region us-east-1)"'
-            )
+            return Login(registry, "AWS", "aws ecr-public get-login-password --region us-east-1")
         match = _ECR_REGION.match(host)
         region = match[1] if match else "<region>"
-        return Login(registry, "AWS", f'"$(aws ecr get-login-password --region {region})"')
+        return Login(registry, "AWS", f"aws ecr get-login-password --region {region}")
     if kind == "acr":
         match = _ACR_NAME.match(host)
         name = match[1] if match else "<registry name>"
         command = f"az acr login --name {name} --expose-token --output tsv --query accessToken"
-        return Login(registry, ACR_USERNAME, f'"$({command})"')
+        return Login(registry, ACR_USERNAME, command)
     if kind == "gcp_access_token":
-        return Login(registry, GCP_ACCESS_TOKEN_USERNAME, '"$(gcloud auth print-access-token)"')
-    return Login(registry, USER, TOKEN)
+        return Login(registry, GCP_ACCESS_TOKEN_USERNAME, "gcloud auth print-access-token")
+    return Login(registry, USER)
 
 
-def create_command(name: str, namespace: str, login: Login, *, apply: bool = True) -> str:
-    """``kubectl create secret docker-registry`` for a secret of one registry."""
-    command = (
-        f"kubectl create secret docker-registry {_word(name)} "
-        f"--docker-server={_word(login.registry)} --docker-username={login.username} "
-        f"--docker-password={login.password} --namespace {_word(namespace)}"
-    )
-    return f"{command} --dry-run=client -o yaml | kubectl apply -f -" if apply else command
+def _variables(logins: Sequence[Login]) -> list[str]:
+    return [f"TOKEN_{i}" for i in range(1, len(logins) + 1)]
+
+
+def _get_tokens(logins: Sequence[Login]) -> str:
+    """Each token into ``TOKEN_i``, exported for jq; an empty one stops the command."""
+    steps = []
+    for variable, login in zip(_variables(logins), logins, strict=True):
+        if login.token_command is None:
+            prompt = quote(f"new token for {login.registry}: ")
+            steps.append(f"read -rsp {prompt} {variable}")
+        else:
+            steps.append(f'{variable}="$({login.token_command})"')
+        steps.append(f'[ -n "${variable}" ]')
+    return " && ".join([*steps, f"export {' '.join(_variables(logins))}"])
+
+
+def _unset(logins: Sequence[Login], *more: str) -> str:
+    return f"; unset {' '.join([*_variables(logins), *more])}"
 
 
 def _jq_args(logins: Sequence[Login]) -> str:
     return " ".join(
-        f"--arg r{i} {_word(login.registry)} --arg u{i} {login.username} "
-        f"--arg p{i} {login.password}"
+        f"--arg r{i} {_word(login.registry)} --arg u{i} {login.username}"
         for i, login in enumerate(logins, 1)
     )
 
 
 def _jq_entries(count: int) -> str:
-    return "{" + ", ".join(f"($r{i}): entry($u{i}; $p{i})" for i in range(1, count + 1)) + "}"
+    entries = (f"($r{i}): entry($u{i}; $ENV.TOKEN_{i})" for i in range(1, count + 1))
+    return "{" + ", ".join(entries) + "}"
 
 
-def _manifest(name: str, namespace: str, secret_type: str, logins: Sequence[Login]) -> str:
-    """A command printing a new pull secret holding every one of ``logins``."""
-    if secret_type == DOCKER_CONFIG_JSON_TYPE and len(logins) == 1:
-        return create_command(name, namespace, logins[0], apply=False) + " --dry-run=client -o yaml"
+def _make_config(secret_type: str, logins: Sequence[Login]) -> str:
+    """``config="$(jq -nc ...)"``: the new docker config, one entry per login."""
     document = _jq_entries(len(logins))
     if secret_type == DOCKER_CONFIG_JSON_TYPE:
         document = "{auths: " + document + "}"
+    return f"config=\"$(jq -nc {_jq_args(logins)} '{_JQ_ENTRY} {document}')\""
+
+
+def _create_secret(name: str, namespace: str, secret_type: str) -> str:
+    """``kubectl create secret`` of ``name`` from ``$config`` (on stdin)."""
     key = DATA_KEY_BY_TYPE[secret_type]
-    program = (
-        f'{_JQ_ENTRY} {{apiVersion: "v1", kind: "Secret", type: "{secret_type}", '
-        f'metadata: {{name: $name, namespace: $ns}}, data: {{"{key}": ({document} | tojson '
-        f"| @base64)}}}}"
+    kind = (
+        "docker-registry"
+        if secret_type == DOCKER_CONFIG_JSON_TYPE
+        else f"generic --type={quote(secret_type)}"
     )
     return (
-        f"jq -n --arg name {_word(name)} --arg ns {_word(namespace)} {_jq_args(logins)} '{program}'"
+        f"printf '%s' \"$config\" | kubectl create secret {kind} {_word(name)} "
+        f"--from-file={key}=/dev/stdin --namespace {_word(namespace)}"
     )
 
 
@@ -140,30 +162,36 @@ def write_command(
     """Overwrite all of the data of ``name`` (``exists``), or create it, with one entry per
     login. A new secret is created, not applied: ``kubectl apply`` would copy the data into
     its last-applied-configuration annotation."""
-    if secret_type == DOCKER_CONFIG_JSON_TYPE and len(logins) == 1:
-        return create_command(name, namespace, logins[0], apply=exists)
-    verb = "apply" if exists else "create"
-    return f"{_manifest(name, namespace, secret_type, logins)} | kubectl {verb} -f -"
+    write = _create_secret(name, namespace, secret_type)
+    if exists:
+        write += " --dry-run=client -o yaml | kubectl apply -f -"
+    steps = [_get_tokens(logins), _make_config(secret_type, logins), write]
+    return " && ".join(steps) + _unset(logins, "config")
 
 
 def recreate_command(name: str, namespace: str, logins: Sequence[Login]) -> str:
     """Delete ``name`` and create it again as a dockerconfigjson (a type cannot change).
 
-    The new manifest is made first: if that fails (a placeholder left unedited), nothing
-    is deleted.
+    The new config is made first: if that fails, nothing is deleted.
     """
-    manifest = _manifest(name, namespace, DOCKER_CONFIG_JSON_TYPE, logins)
-    return (
-        f'manifest="$({manifest})" && kubectl delete secret {_word(name)} --namespace '
-        f"{_word(namespace)} && printf '%s\\n' \"$manifest\" | kubectl create -f -"
-    )
+    delete = f"kubectl delete secret {_word(name)} --namespace {_word(namespace)}"
+    steps = [
+        _get_tokens(logins),
+        _make_config(DOCKER_CONFIG_JSON_TYPE, logins),
+        delete,
+        _create_secret(name, namespace, DOCKER_CONFIG_JSON_TYPE),
+    ]
+    return " && ".join(steps) + _unset(logins, "config")
 
 
 def edit_command(
     name: str, namespace: str, secret_type: str, keep: Iterable[str], logins: Sequence[Login]
 ) -> str:
     """Rewrite ``logins``' entries of an existing secret; keep those whose key is in
-    ``keep``; drop the rest (entries with an unusable key, the ones being rewritten)."""
+    ``keep``; drop the rest (entries with an unusable key, the ones being rewritten).
+
+    If jq fails, ``kubectl replace`` gets nothing and writes nothing.
+    """
     key = DATA_KEY_BY_TYPE[secret_type]
     kept = "with_entries(select(.key | norm | IN($keep[])))"
     entries = f"({kept} + {_jq_entries(len(logins))})"
@@ -175,10 +203,13 @@ def edit_command(
     )
     keep_json = json.dumps(list(dict.fromkeys(keep)), separators=(",", ":"))
     args = " ".join(filter(None, [f"--argjson keep {quote(keep_json)}", _jq_args(logins)]))
-    return (
+    edit = (
         f"kubectl get secret {_word(name)} --namespace {_word(namespace)} -o json "
         f"| jq {args} '{program}' | kubectl replace -f -"
     )
+    if not logins:
+        return edit
+    return f"{_get_tokens(logins)} && {edit}{_unset(logins)}"
 
 
 def copy_command(name: str, source: str, target: str) -> str:

@@ -88,6 +88,28 @@ def fixes_for(rep: Report, secret_name: str) -> list[tuple[str, ...]]:
     return [f.commands for f in rep.fixes if f.problem.startswith(f"a/{secret_name}:")]
 
 
+def steps(command: str) -> list[str]:
+    """The ``&&``-chained steps of a command, without the trailing ``; unset ...``."""
+    body, _, unset = command.partition("; unset ")
+    assert unset.startswith("TOKEN_1"), command
+    return body.split(" && ")
+
+
+TOKEN_STEPS = ["read -rsp 'new token for {r}: ' TOKEN_1", '[ -n "$TOKEN_1" ]', "export TOKEN_1"]
+
+
+def token_steps(registry: str) -> list[str]:
+    return [TOKEN_STEPS[0].format(r=registry), *TOKEN_STEPS[1:]]
+
+
+def new_config(registry: str, user: str = "<user>") -> str:
+    return (
+        f"config=\"$(jq -nc --arg r1 {registry} --arg u1 {user} 'def entry($u; $p): "
+        '{username: $u, password: $p, auth: ("\\($u):\\($p)" | @base64)}; '
+        "{auths: {($r1): entry($u1; $ENV.TOKEN_1)}}')\""
+    )
+
+
 EXPIRED = {"imagepull-exporter/expires-at": rfc3339(NOW - 3600)}
 NOT_FOUND = 'Failed to pull image "nginx": rpc error: code = NotFound desc = not found'
 UNAUTHORIZED = 'Failed to pull image "ghcr.io/x/y": 401 Unauthorized'
@@ -107,12 +129,14 @@ def test_a_referenced_secret_of_the_wrong_type_is_malformed_not_missing() -> Non
     [fix] = rep.fixes
     assert "wrong_type" in fix.problem
     [command] = fix.commands
-    # the new manifest is made before anything is deleted, and a type cannot be changed
-    manifest, delete, create = command.split(" && ")
-    assert manifest.startswith('manifest="$(kubectl create secret docker-registry opaque2 '
-                               "--docker-server=registry.example.com ")  # fmt: skip
-    assert delete == "kubectl delete secret opaque2 --namespace a"
-    assert create == "printf '%s\\n' \"$manifest\" | kubectl create -f -"
+    # the new config is made before anything is deleted, and a type cannot be changed
+    assert steps(command) == [
+        *token_steps("registry.example.com"),
+        new_config("registry.example.com"),
+        "kubectl delete secret opaque2 --namespace a",
+        "printf '%s' \"$config\" | kubectl create secret docker-registry opaque2 "
+        "--from-file=.dockerconfigjson=/dev/stdin --namespace a",
+    ]
     assert "kubectl apply" not in command
     assert "exists in no namespace" not in render_text(rep)
 
@@ -127,8 +151,16 @@ def test_two_expired_registries_of_one_secret_are_one_command() -> None:
     writes = [c for c in commands if "secret multi" in c and "annotate" not in c]
     assert len(writes) == 1
     [write] = writes
-    assert write.startswith("kubectl get secret multi --namespace a -o json | jq ")
-    assert write.endswith(" | kubectl replace -f -")
+    *tokens, edit = steps(write)
+    assert tokens == [
+        "read -rsp 'new token for ghcr.io: ' TOKEN_1", '[ -n "$TOKEN_1" ]',
+        "read -rsp 'new token for quay.io: ' TOKEN_2", '[ -n "$TOKEN_2" ]',
+        "export TOKEN_1 TOKEN_2",
+    ]  # fmt: skip
+    assert write.endswith("; unset TOKEN_1 TOKEN_2")
+    assert edit.startswith("kubectl get secret multi --namespace a -o json | jq ")
+    assert edit.endswith(" | kubectl replace -f -")
+    assert "entry($u1; $ENV.TOKEN_1), ($r2): entry($u2; $ENV.TOKEN_2)" in edit
     assert "--arg r1 ghcr.io" in write
     assert "--arg r2 quay.io" in write
     assert "--argjson keep '[]'" in write
@@ -150,14 +182,17 @@ def test_one_expired_registry_keeps_the_healthy_ones() -> None:
     )
 
 
-def test_a_single_registry_secret_is_rewritten_by_kubectls_own_command() -> None:
+def test_a_single_registry_secret_is_rewritten_whole() -> None:
     ghcr = secret("ghcr", {"https://ghcr.io": auth()}, annotations=EXPIRED)
     [commands] = fixes_for(report(ghcr), "ghcr")
-    assert commands[0] == (
-        "kubectl create secret docker-registry ghcr --docker-server=ghcr.io "
-        "--docker-username=<user> --docker-password=<new token> --namespace a "
-        "--dry-run=client -o yaml | kubectl apply -f -"
-    )
+    assert steps(commands[0]) == [
+        *token_steps("ghcr.io"),
+        new_config("ghcr.io"),
+        "printf '%s' \"$config\" | kubectl create secret docker-registry ghcr "
+        "--from-file=.dockerconfigjson=/dev/stdin --namespace a --dry-run=client -o yaml "
+        "| kubectl apply -f -",
+    ]
+    assert commands[0].endswith("; unset TOKEN_1 config")
 
 
 def test_a_legacy_dockercfg_secret_is_edited_not_turned_into_dockerconfigjson() -> None:
@@ -166,7 +201,7 @@ def test_a_legacy_dockercfg_secret_is_edited_not_turned_into_dockerconfigjson() 
     legacy = secret("legacy", {"https://index.docker.io/v1/": auth()}, annotations=EXPIRED,
                     secret_type="kubernetes.io/dockercfg")  # fmt: skip
     [commands] = fixes_for(report(legacy), "legacy")
-    assert commands[0].startswith("kubectl get secret legacy --namespace a -o json | jq ")
+    assert steps(commands[0])[-1].startswith("kubectl get secret legacy --namespace a -o json")
     assert '.data[".dockercfg"] |=' in commands[0]
 
 
@@ -185,11 +220,9 @@ def test_an_unparsable_secret_is_recreated_with_what_its_pods_need() -> None:
     rep = report(bad, secret("other", {"ghcr.io": auth()}),
                  pod("p", ["bad", "other"], ["ghcr.io/x/y", "quay.io/z/w"]))  # fmt: skip
     [commands] = fixes_for(rep, "bad")
-    assert commands == (
-        "kubectl create secret docker-registry bad --docker-server=quay.io "
-        "--docker-username=<user> --docker-password=<new token> --namespace a "
-        "--dry-run=client -o yaml | kubectl apply -f -",
-    )
+    [command] = commands
+    assert steps(command)[:4] == [*token_steps("quay.io"), new_config("quay.io")]
+    assert steps(command)[-1].endswith(" --dry-run=client -o yaml | kubectl apply -f -")
 
 
 def test_a_missing_secret_gets_only_the_registries_no_other_secret_covers() -> None:
@@ -197,27 +230,32 @@ def test_a_missing_secret_gets_only_the_registries_no_other_secret_covers() -> N
     web = pod("web-5f7d8c9b4-abcde", ["gone", "other"], ["nginx", "ghcr.io/x/y", "quay.io/z/w"])
     rep = report(other, web)
     [commands] = fixes_for(rep, "gone")
-    assert commands == (
-        "kubectl create secret docker-registry gone --docker-server=docker.io "
-        "--docker-username=<user> --docker-password=<new token> --namespace a",
-    )
+    [command] = commands
+    assert steps(command) == [
+        *token_steps("docker.io"),
+        new_config("docker.io"),
+        "printf '%s' \"$config\" | kubectl create secret docker-registry gone "
+        "--from-file=.dockerconfigjson=/dev/stdin --namespace a",
+    ]
 
 
 def test_a_missing_secret_for_several_registries_is_one_new_secret() -> None:
     rep = report(pod("p", ["gone"], ["ghcr.io/x/y", "quay.io/z/w", "ghcr.io/x/z"]))
     [commands] = fixes_for(rep, "gone")
     [command] = commands
-    assert command.startswith("jq -n --arg name gone --arg ns a --arg r1 ghcr.io ")
-    assert "--arg r2 quay.io" in command
+    config = steps(command)[5]
+    assert config.startswith('config="$(jq -nc --arg r1 ghcr.io --arg u1 <user> --arg r2 quay.io ')
     assert "--arg r3" not in command
-    assert command.endswith("| kubectl create -f -")
+    assert "{auths: {($r1): entry($u1; $ENV.TOKEN_1), ($r2): entry($u2; $ENV.TOKEN_2)}}" in config
+    assert steps(command)[-1].endswith(" --namespace a")
 
 
 def test_a_missing_secret_nothing_needs_says_so() -> None:
     other = secret("other", {"ghcr.io": auth()})
     rep = report(other, pod("p", ["gone", "other"], ["ghcr.io/x/y"]))
     [fix] = [f for f in rep.fixes if f.problem.startswith("a/gone:")]
-    assert "--docker-server=<registry>" in fix.commands[0]
+    assert "read -rsp 'new token for <registry>: ' TOKEN_1" in fix.commands[0]
+    assert "--arg r1 <registry>" in fix.commands[0]
     assert any("removing the reference" in note for note in fix.notes)
 
 
@@ -229,20 +267,25 @@ def test_registry_logins_come_from_the_issuers_cli() -> None:
                  rotated=NOW - 2 * DAY)  # fmt: skip
     rep = report(ecr, gar)
     [ecr_fix] = fixes_for(rep, "ecr")
-    assert ('--docker-username=AWS --docker-password="$(aws ecr get-login-password '
-            '--region eu-west-1)"') in ecr_fix[0]  # fmt: skip
+    assert steps(ecr_fix[0])[:4] == [
+        'TOKEN_1="$(aws ecr get-login-password --region eu-west-1)"', '[ -n "$TOKEN_1" ]',
+        "export TOKEN_1", new_config(ECR_HOST, user="AWS")]  # fmt: skip
     [gar_fix] = fixes_for(rep, "gar")
-    assert ('--docker-username=oauth2accesstoken '
-            '--docker-password="$(gcloud auth print-access-token)"') in gar_fix[0]  # fmt: skip
+    assert steps(gar_fix[0])[0] == 'TOKEN_1="$(gcloud auth print-access-token)"'
+    assert "--arg u1 oauth2accesstoken" in gar_fix[0]
 
 
 def test_cluster_values_are_shell_quoted() -> None:
     hostile = "ghcr.io/$(touch;pwned)'x"  # a key kubelet accepts: "$();'" are path characters
     rep = report(secret("q", {hostile: auth()}, annotations=EXPIRED))
     [commands] = fixes_for(rep, "q")
-    assert "--docker-server='ghcr.io/$(touch;pwned)'\"'\"'x' " in commands[0]
+    config = steps(commands[0])[3]
+    assert "--arg r1 'ghcr.io/$(touch;pwned)'\"'\"'x' " in config
     # a POSIX shell reads the word back as the key, nothing run
-    assert f"--docker-server={hostile}" in shlex.split(commands[0].partition(" | ")[0])
+    jq = shlex.split(config.removeprefix('config="$(').removesuffix(')"'))
+    assert jq[3:5] == ["r1", hostile]
+    prompt = steps(commands[0])[0]
+    assert shlex.split(prompt)[2] == f"new token for {hostile}: "
 
 
 # --- restarts only where they help ----------------------------------------------------------

@@ -118,10 +118,10 @@ async def test_planted_problems_and_fixes(planted: Path) -> None:
     assert status == 1, err
     assert "ghcr-pull" in out
     assert "EXPIRED 8h ago" in out
+    assert "read -rsp 'new token for ghcr.io: ' TOKEN_1 && " in out
     assert (
-        "kubectl create secret docker-registry ghcr-pull --docker-server=ghcr.io "
-        "--docker-username=<user> --docker-password=<new token> --namespace shop "
-        "--dry-run=client -o yaml | kubectl apply -f -"
+        "kubectl create secret docker-registry ghcr-pull --from-file=.dockerconfigjson=/dev/stdin "
+        "--namespace shop --dry-run=client -o yaml | kubectl apply -f -; unset TOKEN_1 config"
     ) in out
     assert "kubectl rollout restart deployment/api --namespace shop" in out
     assert "exists in namespace other" in out
@@ -172,8 +172,9 @@ async def test_demo_names_each_problem(demo: Path) -> None:
     assert "github_pat" in out
     ecr = next(line for line in out.splitlines() if line.startswith("checkout   ecr-pull"))
     assert "expiring" in ecr
-    assert "kubectl create secret docker-registry ecr-pull" in out
-    assert "kubectl create secret docker-registry ghcr-pull --docker-server=ghcr.io" in out
+    assert 'TOKEN_1="$(aws ecr get-login-password --region eu-west-1)"' in out
+    assert "kubectl create secret docker-registry ecr-pull --from-file=" in out
+    assert "kubectl create secret docker-registry ghcr-pull --from-file=" in out
     assert "kubectl rollout restart deployment/payments-api --namespace payments" in out
     assert "kubectl get secret quay-pull --namespace default -o json | jq " in out
     assert "kubectl rollout restart deployment/web-frontend --namespace web" in out
@@ -228,14 +229,29 @@ def test_workload_and_expiry_wording() -> None:
 FRESH_TOKEN = "fresh-token-2b7e"
 
 
-async def _shell(command: str, kubeconfig: Path) -> tuple[int, str]:
+async def _shell(
+    command: str, kubeconfig: Path, stdin: str = "", path: str | None = None
+) -> tuple[int, str]:
+    env = {**os.environ, "KUBECONFIG": str(kubeconfig), "PATH": path or os.environ["PATH"]}
     proc = await asyncio.create_subprocess_exec(
-        "bash", "-c", command, env={**os.environ, "KUBECONFIG": str(kubeconfig)},
+        "bash", "-c", command, env=env, stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
-    out, _ = await asyncio.wait_for(proc.communicate(), timeout=60)
+    out, _ = await asyncio.wait_for(proc.communicate(stdin.encode()), timeout=60)
     assert proc.returncode is not None
     return proc.returncode, out.decode()
+
+
+def _argv_recorders(tmp_path: Path, log: Path) -> str:
+    """A PATH whose kubectl and jq write their command line to ``log``, then run."""
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    for tool in ("kubectl", "jq"):
+        real = shutil.which(tool)
+        shim = shims / tool
+        shim.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> {log}\nexec {real} "$@"\n')
+        shim.chmod(0o755)
+    return f"{shims}:{os.environ['PATH']}"
 
 
 def _docker_config(sim: Simulator, namespace: str, name: str) -> dict[str, Any]:
@@ -249,7 +265,8 @@ def _docker_config(sim: Simulator, namespace: str, name: str) -> dict[str, Any]:
 async def test_fixes_run_as_printed_and_keep_what_works(tmp_path: Path) -> None:
     """An expired registry in a three-registry secret, an Opaque secret used as pull
     secret, and a secret made in the wrong namespace: paste every printed command (the
-    placeholders filled in), and check finds nothing left, with the healthy entries kept."""
+    placeholders filled in, the tokens typed at the prompts), and check finds nothing
+    left, with the healthy entries kept and no token on any command line."""
     sim, kubeconfig = await _started("empty", tmp_path, tls=True)
     try:
         for ns in ("shop", "other"):
@@ -279,11 +296,17 @@ async def test_fixes_run_as_printed_and_keep_what_works(tmp_path: Path) -> None:
         fixes = {f["problem"].partition(":")[0]: f["commands"] for f in json.loads(out)["fixes"]}
         assert sorted(fixes) == ["shop/multi", "shop/shared", "shop/tool-creds"]
         later = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 90 * 86400))
+        argv_log = tmp_path / "argv.log"
+        path = _argv_recorders(tmp_path, argv_log)
         for command in (c for commands in fixes.values() for c in commands):
-            filled = (command.replace("<user>", "robot").replace("<new token>", FRESH_TOKEN)
-                      .replace("<new expiry, RFC 3339>", later))  # fmt: skip
-            code, output = await _shell(filled, kubeconfig)
+            filled = command.replace("<user>", "robot").replace("<new expiry, RFC 3339>", later)
+            typed = f"{FRESH_TOKEN}\n" * command.count("read -rsp ")
+            code, output = await _shell(filled, kubeconfig, typed, path)
             assert code == 0, f"{filled}\n{output}"
+        logged = argv_log.read_text()
+        assert "replace -f -" in logged  # the recorders saw the commands ...
+        assert FRESH_TOKEN not in logged  # ... and no token on their command lines
+        assert base64.b64encode(f"robot:{FRESH_TOKEN}".encode()).decode() not in logged
 
         status, out, err = await _check("--kubeconfig", str(kubeconfig))
         assert (status, err) == (0, ""), out
