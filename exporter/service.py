@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from aiohttp import web
@@ -46,8 +46,11 @@ class Exporter:
         reflector_settings: ReflectorSettings | None = None,
         state: ClusterState | None = None,
         web_config: WebConfigWatcher | None = None,
+        on_synced: Callable[[], None] | None = None,
     ) -> None:
+        """``on_synced`` runs once, when every initial LIST has completed."""
         self.settings = settings
+        self._on_synced = on_synced
         self.state = state or ClusterState(shard=Shard(settings.shard_index, settings.shard_count))
         limits = Limits(
             max_failing_containers=settings.max_failing_containers,
@@ -152,9 +155,15 @@ class Exporter:
         A scrape still renders what changed since (it never serves stale data); this only
         moves the work of a quiet moment off the scrape, e.g. right after the first sync.
         """
+        synced_before = False
         while True:
             await asyncio.sleep(WARM_EVERY_SECONDS)
-            if self.state.synced and self.exposition.stale():
+            if not self.state.synced:
+                continue
+            if not synced_before and self._on_synced is not None:
+                self._on_synced()
+            synced_before = True
+            if self.exposition.stale():
                 self.exposition.warm()
 
     async def stop(self) -> None:

@@ -9,6 +9,7 @@ import logging
 import signal
 import sys
 
+from exporter import heap
 from exporter.cli.cluster_flags import add_cluster_arguments
 from exporter.errors import SettingsError
 from exporter.http.webconfig import WebConfigError
@@ -210,8 +211,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"imagepull-exporter: error: {exc}", file=sys.stderr)
         return 2
     log.info("using %s, API server %s", api.source, api.host)
+    heap.before_initial_sync()
+    exporter = Exporter(settings, api, web_config=web_config, on_synced=heap.after_initial_sync)
     try:
-        return asyncio.run(_serve(Exporter(settings, api, web_config=web_config)))
+        return asyncio.run(_serve(exporter))
     except OSError as exc:  # the listen address is taken or not ours
         print(f"imagepull-exporter: error: cannot serve: {exc.strerror or exc}", file=sys.stderr)
         return 2

@@ -12,7 +12,8 @@ import os
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
-from typing import cast
+from functools import lru_cache
+from typing import Generic, TypeVar, cast
 
 from exporter.credentials import parse_pull_secret
 from exporter.kube.types import (
@@ -36,6 +37,7 @@ from exporter.state.records import (
 from exporter.state.timestamps import parse_rfc3339
 
 Clock = Callable[[], float]
+T = TypeVar("T")
 MAX_NAME = 253  # DNS subdomain names; anything longer is not a real object name
 MAX_MESSAGE = 4096
 # Real pods have a handful of containers; a hostile one with thousands must not hold the
@@ -50,23 +52,33 @@ def _str(value: object, limit: int = MAX_NAME) -> str:
     return value[:limit] if isinstance(value, str) else ""
 
 
-_CAUSES: OrderedDict[bytes, str] = OrderedDict()
-_CAUSES_KEPT = 1024
+class _ByDigest(Generic[T]):
+    """A pure function of (reason, message), remembered for the last ``kept`` inputs.
+
+    Replicas of one deployment repeat the same waiting message and the same kubelet
+    event text, so each is classified once. Keyed by a digest, not the text: messages are
+    cluster data that must not be kept beyond the record.
+    """
+
+    def __init__(self, compute: Callable[[str, str], T], kept: int = 1024) -> None:
+        self._compute = compute
+        self._kept = kept
+        self._results: OrderedDict[bytes, T] = OrderedDict()
+
+    def __call__(self, reason: str, message: str) -> T:
+        text = f"{reason}\0{message}".encode(errors="replace")
+        digest = hashlib.blake2b(text, digest_size=16, key=_DIGEST_KEY).digest()
+        try:
+            return self._results[digest]
+        except KeyError:
+            result = self._results[digest] = self._compute(reason, message)
+            if len(self._results) > self._kept:
+                self._results.popitem(last=False)
+            return result
 
 
-def _waiting_cause(message: str, reason: str) -> str:
-    """The pull cause of a waiting message: replicas of one deployment repeat the same
-    message, so each is classified once. Keyed by a digest, not the text: messages are
-    cluster data that must not be kept beyond the record."""
-    key = hashlib.blake2b(f"{reason}\0{message}".encode(errors="replace"), digest_size=16)
-    digest = key.digest()
-    cause = _CAUSES.get(digest)
-    if cause is None:
-        cause = classify(message, reason=reason).cause.value
-        _CAUSES[digest] = cause
-        if len(_CAUSES) > _CAUSES_KEPT:
-            _CAUSES.popitem(last=False)
-    return cause
+_waiting_cause = _ByDigest(lambda reason, message: classify(message, reason=reason).cause.value)
+_pull_failure_event = _ByDigest(pull_failure_event)
 
 
 def _dict(value: object) -> dict[str, object]:
@@ -106,47 +118,20 @@ def make_pod_reducer(
     def reduce_pod(raw: RawObject, old: PodRecord | None) -> PodRecord:
         meta = _meta(raw)
         spec, status = _dict(raw.get("spec")), _dict(raw.get("status"))
-        previous = {(c.kind, c.name): c for c in old.containers} if old else {}
-        not_ready_since: dict[ContainerKind, float] | None = None  # parsed only if needed
+        waiting = _waiting_containers(status)
         containers: list[ContainerRecord] = []
-        for kind, spec_key, status_key in _CONTAINER_FIELDS:
-            statuses = {_str(s.get("name")): s for s in _dicts(status.get(status_key))}
+        for kind, spec_key, _ in _CONTAINER_FIELDS:
             for c in _dicts(spec.get(spec_key))[:MAX_CONTAINERS]:
                 name = _str(c.get("name"))
-                waiting = _waiting(statuses.get(name))
-                before = previous.get((kind, name))
-                since = None
-                if waiting is not None:
-                    # Kept while the container keeps waiting: ErrImagePull and
-                    # ImagePullBackOff alternate for one and the same outage. Seen for the
-                    # first time (e.g. after a restart), the pod's condition says since when.
-                    if before and before.waiting_since:
-                        since = before.waiting_since
-                    else:
-                        if not_ready_since is None:
-                            not_ready_since = _not_ready_since(status)
-                        since = not_ready_since.get(kind) or clock()
-                image = interning.text(_str(c.get("image"), MAX_MESSAGE))
-                cause = None
-                if waiting is not None and waiting[0] in PULL_WAITING_REASONS:
-                    cause = _waiting_cause(waiting[1], waiting[0])
-                    # Older kubelets alternate ErrImagePull (the error) with a bare
-                    # "Back-off pulling image": the outage keeps the cause of its error.
-                    if cause == "backoff" and before and before.image == image:
-                        cause = before.pull_cause or cause
-                containers.append(
-                    interning.record(
-                        ContainerRecord(
-                            name=interning.text(name),
-                            kind=kind,
-                            image=image,
-                            registry=interning.registry_for(image),
-                            waiting_reason=interning.text(waiting[0]) if waiting else None,
-                            pull_cause=cause,
-                            waiting_since=since,
-                        )
+                image = _str(c.get("image"), MAX_MESSAGE)
+                state = waiting.get((kind, name)) if waiting else None
+                if state is None:
+                    # Nearly every container: one shared record per (kind, name, image).
+                    containers.append(_running(kind, name, image))
+                else:
+                    containers.append(
+                        _waiting_container(kind, name, image, state, old=old, status=status)
                     )
-                )
         account = _str(spec.get("serviceAccountName") or spec.get("serviceAccount"))
         return PodRecord(
             namespace=interning.text(_str(meta.get("namespace"))),
@@ -156,7 +141,82 @@ def make_pod_reducer(
             containers=tuple(containers),
         )
 
+    def _waiting_container(
+        kind: ContainerKind,
+        name: str,
+        image: str,
+        waiting: tuple[str, str],
+        *,
+        old: PodRecord | None,
+        status: dict[str, object],
+    ) -> ContainerRecord:
+        reason, message = waiting
+        image = interning.text(image)
+        before = (
+            next((c for c in old.containers if (c.kind, c.name) == (kind, name)), None)
+            if old
+            else None
+        )
+        # Kept while the container keeps waiting: ErrImagePull and ImagePullBackOff
+        # alternate for one and the same outage. Seen for the first time (e.g. after a
+        # restart), the pod's condition says since when.
+        if before and before.waiting_since:
+            since = before.waiting_since
+        else:
+            since = _not_ready_since(status).get(kind) or clock()
+        cause = None
+        if reason in PULL_WAITING_REASONS:
+            cause = _waiting_cause(reason, message)
+            # Older kubelets alternate ErrImagePull (the error) with a bare
+            # "Back-off pulling image": the outage keeps the cause of its error.
+            if cause == "backoff" and before and before.image == image:
+                cause = before.pull_cause or cause
+        return interning.record(
+            ContainerRecord(
+                name=interning.text(name),
+                kind=kind,
+                image=image,
+                registry=interning.registry_for(image),
+                waiting_reason=interning.text(reason),
+                pull_cause=cause,
+                waiting_since=since,
+            )
+        )
+
     return reduce_pod
+
+
+@lru_cache(maxsize=65536)
+def _running(kind: ContainerKind, name: str, image: str) -> ContainerRecord:
+    """The record of a container that is not waiting, shared by every replica."""
+    image = interning.text(image)
+    return interning.record(
+        ContainerRecord(interning.text(name), kind, image, interning.registry_for(image))
+    )
+
+
+def _waiting_containers(
+    status: dict[str, object],
+) -> dict[tuple[ContainerKind, str], tuple[str, str]]:
+    """``(reason, message)`` of each waiting container, by (kind, name); usually empty.
+
+    For a name listed twice, the last status counts, as it would in a dict by name.
+    """
+    found: dict[tuple[ContainerKind, str], tuple[str, str]] = {}
+    for kind, _, status_key in _CONTAINER_FIELDS:
+        statuses = status.get(status_key)
+        if not isinstance(statuses, list):
+            continue
+        for entry in statuses:
+            if not isinstance(entry, dict):
+                continue
+            state = _waiting(entry)
+            key = (kind, _str(entry.get("name")))
+            if state is not None:
+                found[key] = state
+            elif key in found:
+                del found[key]
+    return found
 
 
 _CONTAINER_FIELDS: tuple[tuple[ContainerKind, str, str], ...] = (
@@ -282,7 +342,7 @@ def reduce_event(raw: RawObject, old: EventRecord | None) -> EventRecord | None:
     reason = _str(event.get("reason"), 128)
     if not isinstance(involved, dict) or involved.get("kind") != "Pod":
         return None
-    classification = pull_failure_event(reason, _str(event.get("message"), MAX_MESSAGE))
+    classification = _pull_failure_event(reason, _str(event.get("message"), MAX_MESSAGE))
     if classification is None:
         return None
     series = event.get("series")
