@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from exporter.metrics.view import ClusterView
 
@@ -21,6 +21,7 @@ MetricType = Literal["gauge", "counter"]
 Stability = Literal["experimental", "stable", "deprecated"]
 MAX_LABEL_VALUE = 256
 CapName = Literal["max_failing_containers", "max_secret_series"]
+Scope = Literal["cluster", "namespace"]
 
 
 class DroppedSeries(Counter[str]):
@@ -41,13 +42,6 @@ class DroppedSeries(Counter[str]):
         self.left_out_now[metric] = series
 
 
-def _count_dropped(dropped: Counter[str], metric: str, series: frozenset[int]) -> None:
-    if isinstance(dropped, DroppedSeries):
-        dropped.left_out(metric, series)
-    elif series:  # a view of its own: its counter lives for one render anyway
-        dropped[metric] += len(series)
-
-
 @dataclass(frozen=True, slots=True)
 class MetricSpec:
     """One metric: its exposition name, type, help, labels and how to compute samples."""
@@ -64,6 +58,11 @@ class MetricSpec:
     cap: CapName | None = None
     """Which :class:`Limits` field caps this metric's series (per-object metrics only);
     series past the cap are left out and counted in the series-dropped counter."""
+    scope: Scope = "cluster"
+    """``namespace``: every series comes from one namespace's objects (``samples`` of a
+    view scoped to a namespace yields that namespace's series, in order), so the family
+    is cached per namespace. ``depends`` then names per-namespace sources (pods, secrets,
+    serviceaccounts, other_secrets, failures) and cluster-wide ones (the rest)."""
     stability: Stability = "experimental"
 
     def family(self) -> CounterMetricFamily | GaugeMetricFamily:
@@ -73,22 +72,6 @@ class MetricSpec:
                 self.name.removesuffix("_total"), self.help, labels=self.labels
             )
         return GaugeMetricFamily(self.name, self.help, labels=self.labels)
-
-    def build(self, view: ClusterView) -> Metric:
-        family = self.family()
-        add = family.add_metric
-        limit = getattr(view.limits, self.cap) if self.cap else None
-        added = 0
-        dropped: set[int] = set()
-        for labels, value in self.samples(view):
-            if limit is not None and added >= limit:
-                dropped.add(hash(labels))
-                continue
-            add([cap_label_value(v) for v in labels], value)
-            added += 1
-        if limit is not None:
-            _count_dropped(view.series_dropped, self.name, frozenset(dropped))
-        return family
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -100,6 +83,11 @@ def cap_label_value(value: str) -> str:
     if len(value) > MAX_LABEL_VALUE:
         value = value[: MAX_LABEL_VALUE - 3] + "..."
     return value if value.isascii() else _LONE_SURROGATE.sub("\ufffd", value)
+
+
+def cap_samples(samples: Iterable[Sample]) -> list[Sample]:
+    """Samples with every label value capped (see :func:`cap_label_value`)."""
+    return [(tuple(cap_label_value(v) for v in labels), value) for labels, value in samples]
 
 
 def all_metrics(*, probe: bool = False) -> tuple[MetricSpec, ...]:

@@ -11,7 +11,7 @@ from exporter.state.records import SecretRecord
 
 
 def _secrets(view: ClusterView) -> list[SecretRecord]:
-    return sorted(view.state.secrets, key=lambda s: (s.namespace, s.name))
+    return view.secrets
 
 
 def _credentials(view: ClusterView) -> Iterator[tuple[SecretRecord, Credential]]:
@@ -103,8 +103,10 @@ def _uncovered(view: ClusterView) -> Iterator[Sample]:
 
 
 SECRETS = ("secrets",)
-# Joins of pods (and their service accounts) with the secrets they reference.
-JOINS = ("pods", "serviceaccounts", "secrets", "other_secrets", "secrets_elsewhere")
+# Joins of pods (and their service accounts) with the secrets they reference: inside a
+# namespace, except found_in_other_namespace, which reads every namespace's secret names.
+JOINS = ("pods", "serviceaccounts", "secrets", "other_secrets")
+ELSEWHERE = (*JOINS, "secrets_elsewhere", "secret_names")
 NS_SECRET = ("namespace", "secret")
 CREDENTIAL = ("namespace", "secret", "registry", "kind")
 
@@ -117,6 +119,7 @@ METRICS = (
         _secret_info,
         depends=SECRETS,
         cap="max_secret_series",
+        scope="namespace",
     ),
     MetricSpec(
         "imagepull_secret_created_timestamp_seconds",
@@ -126,6 +129,7 @@ METRICS = (
         _created,
         depends=SECRETS,
         cap="max_secret_series",
+        scope="namespace",
     ),
     MetricSpec(
         "imagepull_secret_last_rotated_timestamp_seconds",
@@ -137,6 +141,7 @@ METRICS = (
         _rotated,
         depends=SECRETS,
         cap="max_secret_series",
+        scope="namespace",
     ),
     MetricSpec(
         "imagepull_secret_valid",
@@ -147,6 +152,7 @@ METRICS = (
         _valid,
         depends=JOINS,
         cap="max_secret_series",
+        scope="namespace",
     ),
     MetricSpec(
         "imagepull_secret_problem",
@@ -157,6 +163,7 @@ METRICS = (
         _problems,
         depends=JOINS,
         cap="max_secret_series",
+        scope="namespace",
     ),
     MetricSpec(
         "imagepull_secret_missing",
@@ -166,8 +173,9 @@ METRICS = (
         "in the wrong namespace apart from one never made.",
         (*NS_SECRET, "found_in_other_namespace"),
         _missing,
-        depends=JOINS,
+        depends=ELSEWHERE,
         cap="max_secret_series",
+        scope="namespace",
     ),
     MetricSpec(
         "imagepull_secret_referencing_pods",
@@ -177,6 +185,7 @@ METRICS = (
         _referencing,
         depends=JOINS,
         cap="max_secret_series",
+        scope="namespace",
     ),
     MetricSpec(
         "imagepull_credential_info",
@@ -186,6 +195,7 @@ METRICS = (
         _credential_info,
         depends=SECRETS,
         cap="max_secret_series",
+        scope="namespace",
     ),
     MetricSpec(
         "imagepull_credential_expiry_timestamp_seconds",
@@ -197,6 +207,7 @@ METRICS = (
         _expiry,
         depends=("secrets", "probe"),
         cap="max_secret_series",
+        scope="namespace",
     ),
     MetricSpec(
         "imagepull_credential_issued_timestamp_seconds",
@@ -206,6 +217,7 @@ METRICS = (
         _issued,
         depends=SECRETS,
         cap="max_secret_series",
+        scope="namespace",
     ),
     MetricSpec(
         "imagepull_registry_uncovered_pods",
@@ -216,5 +228,6 @@ METRICS = (
         ("namespace", "registry"),
         _uncovered,
         depends=JOINS,
+        scope="namespace",
     ),
 )

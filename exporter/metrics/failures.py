@@ -37,7 +37,7 @@ def image_label(image: str) -> str:
 
 
 def _failures_total(view: ClusterView) -> Iterator[Sample]:
-    for key, count in sorted(view.state.failures.totals.items()):
+    for key, count in view.failure_totals():
         yield key, float(count)
 
 
@@ -71,6 +71,7 @@ METRICS = (
         ("namespace", "registry", "reason", "cause"),
         _failures_total,
         depends=("failures",),
+        scope="namespace",
     ),
     MetricSpec(
         "imagepull_containers_waiting",
@@ -79,6 +80,7 @@ METRICS = (
         ("namespace", "registry", "reason", "cause"),
         _containers_waiting,
         depends=PODS,
+        scope="namespace",
     ),
     MetricSpec(
         WAITING_INFO,
@@ -90,6 +92,7 @@ METRICS = (
         _waiting_info,
         depends=PODS,
         cap="max_failing_containers",
+        scope="namespace",
     ),
     MetricSpec(
         WAITING_SINCE,
@@ -100,5 +103,6 @@ METRICS = (
         _waiting_since,
         depends=PODS,
         cap="max_failing_containers",
+        scope="namespace",
     ),
 )

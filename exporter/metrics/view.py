@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import NamedTuple
@@ -11,8 +12,9 @@ from exporter import __version__
 from exporter.credentials import key_matches
 from exporter.probe.results import ProbeResults
 from exporter.state.cluster import RESOURCES, ClusterState
+from exporter.state.failures import FailureKey
 from exporter.state.joins import pod_secret_refs
-from exporter.state.records import ContainerRecord, PodRecord
+from exporter.state.records import ContainerRecord, PodRecord, SecretRecord
 from exporter.state.reducers import UNKNOWN_REGISTRY
 
 # Pods share images and secrets share registry keys: each pair is matched once. Keys are
@@ -37,7 +39,14 @@ class Limits:
 
 @dataclass
 class ClusterView:
-    """Derived from :class:`ClusterState` at the start of a scrape; never mutated after."""
+    """Derived from :class:`ClusterState` at the start of a scrape; never mutated after.
+
+    A view of the whole cluster, or, made by :meth:`scoped`, of one namespace: every join
+    a metric needs (a pod's secrets, its service account, the secrets' registries) stays
+    inside a namespace, so each namespace's series can be computed, and cached, on their
+    own. The one cross-namespace fact, which namespaces hold a secret of a given name
+    (``found_in_other_namespace``), is computed once and shared by the scoped views.
+    """
 
     state: ClusterState
     limits: Limits = field(default_factory=Limits)
@@ -45,13 +54,54 @@ class ClusterView:
     series_dropped: Counter[str] = field(default_factory=Counter)
     probe: ProbeResults | None = None
     """The registry probe's results, when it runs (expiries it learnt, e.g. from GHCR)."""
+    namespace: str | None = None
+    """The one namespace this view sees; None: all of them."""
+    parent: ClusterView | None = None
+
+    _scoped: dict[str, ClusterView] = field(default_factory=dict, repr=False)
+
+    def scoped(self, namespace: str) -> ClusterView:
+        """The same view, restricted to ``namespace`` (one per namespace: families that
+        read the same joins compute them once)."""
+        view = self._scoped.get(namespace)
+        if view is None:
+            view = self._scoped[namespace] = ClusterView(
+                self.state,
+                self.limits,
+                self.version,
+                self.series_dropped,
+                self.probe,
+                namespace=namespace,
+                parent=self,
+            )
+        return view
+
+    def pods(self) -> Iterable[PodRecord]:
+        state = self.state
+        return state.pods if self.namespace is None else state.pods.in_namespace(self.namespace)
+
+    @cached_property
+    def secrets(self) -> list[SecretRecord]:
+        """Pull secrets, sorted by namespace and name."""
+        state = self.state
+        secrets = (
+            state.secrets if self.namespace is None else state.secrets.in_namespace(self.namespace)
+        )
+        return sorted(secrets, key=lambda s: (s.namespace, s.name))
+
+    def failure_totals(self) -> list[tuple[FailureKey, int]]:
+        """``imagepull_failures_total`` per (namespace, registry, reason, cause), sorted."""
+        failures = self.state.failures
+        if self.namespace is None:
+            return sorted(failures.totals.items())
+        return failures.in_namespace(self.namespace)
 
     @cached_property
     def failing_containers(self) -> list[FailingContainer]:
         """Containers waiting on an image pull, sorted by namespace, pod, container."""
         failing = [
             FailingContainer(pod, container)
-            for pod in self.state.pods
+            for pod in self.pods()
             for container in pod.containers
             if container.pull_cause is not None
         ]
@@ -61,7 +111,7 @@ class ClusterView:
     @cached_property
     def pod_secret_refs(self) -> list[tuple[PodRecord, tuple[str, ...]]]:
         """Each pod with its pull secrets (see :func:`pod_secret_refs`)."""
-        return pod_secret_refs(self.state)
+        return pod_secret_refs(self.state, self.pods())
 
     @cached_property
     def referencing_pods(self) -> Counter[tuple[str, str]]:
@@ -83,7 +133,9 @@ class ClusterView:
 
     @cached_property
     def secret_namespaces(self) -> dict[str, set[str]]:
-        """Namespaces holding a pull secret of each name."""
+        """Namespaces holding a pull secret of each name (all namespaces, even if scoped)."""
+        if self.parent is not None:
+            return self.parent.secret_namespaces
         found: dict[str, set[str]] = {}
         for secret in (*self.state.secrets, *self.state.secrets_elsewhere):
             found.setdefault(secret.name, set()).add(secret.namespace)
@@ -94,26 +146,29 @@ class ClusterView:
         """Pods per (namespace, image registry) whose pull secrets do not cover an image.
 
         Only pods that reference pull secrets count: a public image pulled without any
-        secret is not uncovered.
+        secret is not uncovered. Replicas share their secrets and container records, so
+        each distinct (namespace, secrets, containers) is matched once.
         """
-        counts: Counter[tuple[str, str]] = Counter()
+        shapes: Counter[tuple[str, tuple[str, ...], tuple[ContainerRecord, ...]]] = Counter()
         for pod, names in self.pod_secret_refs:
-            if not names:
-                continue
+            if names:
+                shapes[(pod.namespace, names, pod.containers)] += 1
+        counts: Counter[tuple[str, str]] = Counter()
+        for (namespace, names, containers), pods in shapes.items():
             keys = [
                 credential.registry
                 for name in names
-                if (secret := self.state.secrets.get((pod.namespace, name))) is not None
+                if (secret := self.state.secrets.get((namespace, name))) is not None
                 for credential in secret.credentials
             ]
             registries = {
                 c.registry
-                for c in pod.containers
+                for c in containers
                 if c.registry != UNKNOWN_REGISTRY
                 and not any(_matches(key, c.image) for key in keys)
             }
             for registry in registries:
-                counts[(pod.namespace, registry)] += 1
+                counts[(namespace, registry)] += pods
         return counts
 
     def watch_health(self) -> dict[str, tuple[bool, float | None, Counter[str]]]:

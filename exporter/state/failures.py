@@ -12,6 +12,7 @@ watch notification, makes the counter immune to relists and reconnects:
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 
 from exporter.state.records import EventRecord
 from exporter.state.store import Phase
@@ -34,6 +35,8 @@ class FailureCounter:
     def __init__(self, max_registries_per_namespace: int = MAX_REGISTRIES_PER_NAMESPACE) -> None:
         self.totals: Counter[FailureKey] = Counter()
         self.version = 0
+        self._namespace_versions: dict[str, int] = {}
+        self._by_namespace: dict[str, Counter[FailureKey]] = {}
         self.folded = 0
         self._max_registries = max_registries_per_namespace
         self._registries: dict[str, set[str]] = {}
@@ -47,8 +50,23 @@ class FailureCounter:
             grown = max(new.count - old.count, 0)
         if grown:
             registry = self._bounded_registry(new.namespace, new.registry, grown)
-            self.totals[(new.namespace, registry, new.reason, new.cause)] += grown
+            key = (new.namespace, registry, new.reason, new.cause)
+            self.totals[key] += grown
+            self._by_namespace.setdefault(new.namespace, Counter())[key] += grown
             self.version += 1
+            self._namespace_versions[new.namespace] = self.version
+
+    def namespaces(self) -> Iterable[str]:
+        """Namespaces with counted failures (a counter's series never go away)."""
+        return self._namespace_versions.keys()
+
+    def namespace_version(self, namespace: str) -> int:
+        """Grows whenever a failure in ``namespace`` is counted."""
+        return self._namespace_versions.get(namespace, 0)
+
+    def in_namespace(self, namespace: str) -> list[tuple[FailureKey, int]]:
+        """The totals of one namespace, sorted."""
+        return sorted(self._by_namespace.get(namespace, {}).items())
 
     def _bounded_registry(self, namespace: str, registry: str, grown: int) -> str:
         known = self._registries.setdefault(namespace, set())

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from exporter.state.cluster import ClusterState
 from exporter.state.records import PodRecord
 
 
-def pod_secret_refs(state: ClusterState) -> list[tuple[PodRecord, tuple[str, ...]]]:
+def pod_secret_refs(
+    state: ClusterState, pods: Iterable[PodRecord] | None = None
+) -> list[tuple[PodRecord, tuple[str, ...]]]:
     """Each pod with its pull secrets: its own plus its service account's, without repeats.
 
     kubelet reads only ``pod.spec.imagePullSecrets``; the ServiceAccount admission plugin
@@ -17,7 +21,7 @@ def pod_secret_refs(state: ClusterState) -> list[tuple[PodRecord, tuple[str, ...
     recreated.
     """
     refs = []
-    for pod in state.pods:
+    for pod in state.pods if pods is None else pods:
         account = state.serviceaccounts.get((pod.namespace, pod.service_account))
         names = pod.image_pull_secrets + (account.image_pull_secrets if account else ())
         refs.append((pod, tuple(dict.fromkeys(names))))

@@ -8,9 +8,9 @@ from watches need to avoid double counting across relists and restarts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from enum import Enum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 R = TypeVar("R")
 K = Hashable
@@ -32,15 +32,25 @@ KeyOf = Callable[[dict[str, Any]], "K | None"]
 Listener = Callable[["R | None", "R | None", Phase], None]
 
 
+class _Namespaced(Protocol):
+    @property
+    def namespace(self) -> str: ...
+
+
 class ObjectStore(Generic[R]):
-    """Records by key. ``version`` grows on every change, for caches built on top."""
+    """Records by key, and by namespace, for caches built on top: ``version`` grows on
+    every change, ``key_version`` when a key comes or goes, and each namespace's version
+    (:meth:`namespace_version`) when one of its records changes."""
 
     def __init__(self, reduce: Reducer[R], key_of: KeyOf) -> None:
         self._reduce = reduce
         self._key_of = key_of
         self._records: dict[K, R] = {}
+        self._by_namespace: dict[str, dict[K, R]] = {}
+        self._namespace_versions: dict[str, int] = {}
         self._listeners: list[Listener[R]] = []
         self.version = 0
+        self.key_version = 0
 
     def __len__(self) -> int:
         return len(self._records)
@@ -50,6 +60,34 @@ class ObjectStore(Generic[R]):
 
     def get(self, key: K) -> R | None:
         return self._records.get(key)
+
+    def namespaces(self) -> Iterable[str]:
+        """Namespaces with at least one record."""
+        return self._by_namespace.keys()
+
+    def in_namespace(self, namespace: str) -> Iterable[R]:
+        """The records of one namespace."""
+        return self._by_namespace.get(namespace, {}).values()
+
+    def namespace_version(self, namespace: str) -> int:
+        """Grows whenever a record of ``namespace`` changes (0: none ever did)."""
+        return self._namespace_versions.get(namespace, 0)
+
+    def _index(self, key: K, old: R | None, new: R | None) -> None:
+        namespace = _namespace(new if new is not None else old)
+        if old is not None and (new is None or _namespace(old) != namespace):
+            former = _namespace(old)
+            records = self._by_namespace[former]
+            del records[key]
+            if not records:
+                del self._by_namespace[former]
+            self._namespace_versions[former] = self.version
+        if new is not None:
+            found = self._by_namespace.get(namespace)
+            if found is None:
+                found = self._by_namespace[namespace] = {}
+            found[key] = new
+        self._namespace_versions[namespace] = self.version
 
     def add_listener(self, listener: Listener[R]) -> None:
         self._listeners.append(listener)
@@ -70,6 +108,9 @@ class ObjectStore(Generic[R]):
         if new != old:
             self._records[key] = new
             self.version += 1
+            if old is None:
+                self.key_version += 1
+            self._index(key, old, new)
             for listener in self._listeners:
                 listener(old, new, phase)
         return key
@@ -78,8 +119,15 @@ class ObjectStore(Generic[R]):
         old = self._records.pop(key, None)
         if old is not None:
             self.version += 1
+            self.key_version += 1
+            self._index(key, old, None)
             for listener in self._listeners:
                 listener(old, None, phase)
+
+
+def _namespace(record: object) -> str:
+    """Every record type has a ``namespace`` (``""`` for cluster-scoped objects)."""
+    return cast(_Namespaced, record).namespace
 
 
 class StorePartition(Generic[R]):
