@@ -33,6 +33,7 @@ SHUTDOWN_SECONDS = 5.0
 """SIGTERM to exit, at most: in-flight scrapes get the first part, tasks the rest."""
 DRAIN_SECONDS = 2.0
 WARM_EVERY_SECONDS = 1.0
+SYNC_POLL_SECONDS = 0.05
 
 
 class Exporter:
@@ -157,7 +158,9 @@ class Exporter:
         """
         synced_before = False
         while True:
-            await asyncio.sleep(WARM_EVERY_SECONDS)
+            # Soon after the first sync (a scrape may come right after /readyz), then
+            # at a slower pace.
+            await asyncio.sleep(WARM_EVERY_SECONDS if synced_before else SYNC_POLL_SECONDS)
             if not self.state.synced:
                 continue
             if not synced_before and self._on_synced is not None:

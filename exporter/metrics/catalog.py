@@ -87,7 +87,14 @@ def cap_label_value(value: str) -> str:
 
 def cap_samples(samples: Iterable[Sample]) -> list[Sample]:
     """Samples with every label value capped (see :func:`cap_label_value`)."""
-    return [(tuple(cap_label_value(v) for v in labels), value) for labels, value in samples]
+    capped = []
+    for labels, value in samples:
+        joined = "".join(labels)  # short ASCII labels, nearly all: nothing to cap
+        if len(joined) > MAX_LABEL_VALUE or not joined.isascii():
+            capped.append((tuple(cap_label_value(v) for v in labels), value))
+        else:
+            capped.append((labels, value))
+    return capped
 
 
 def all_metrics(*, probe: bool = False) -> tuple[MetricSpec, ...]:

@@ -64,21 +64,22 @@ class SampleFormatter:
     def __init__(self, name: str, labels: Sequence[str]) -> None:
         self._name = name
         self._order = sorted(range(len(labels)), key=lambda i: labels[i])
-        self._keys = [f'{labels[i]}="' for i in self._order]
+        inner = ",".join(f'{labels[i]}="{{{n}}}"' for n, i in enumerate(self._order))
+        # "{{" in a format string is a literal brace: name{a="{0}",b="{1}"} {2}
+        self._template = f"{name}{{{{{inner}}}}} {{{len(labels)}}}\n" if labels else ""
 
     def line(self, values: Sequence[str], value: float) -> str:
-        if not self._keys:
+        if not self._template:
             return f"{self._name} {_go_float(value)}\n"
-        parts = [
-            key + _escape(values[i]) + '"' for key, i in zip(self._keys, self._order, strict=True)
-        ]
-        return f"{self._name}{{{','.join(parts)}}} {_go_float(value)}\n"
+        ordered = [values[i] for i in self._order]
+        joined = "".join(ordered)
+        if "\\" in joined or "\n" in joined or '"' in joined:
+            ordered = [_escape(v) for v in ordered]
+        return self._template.format(*ordered, _go_float(value))
 
 
 def _escape(value: str) -> str:
-    if "\\" in value or "\n" in value or '"' in value:
-        return value.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
-    return value
+    return value.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
 
 
 class _Source(Protocol):

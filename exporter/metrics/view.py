@@ -59,6 +59,12 @@ class ClusterView:
     parent: ClusterView | None = None
 
     _scoped: dict[str, ClusterView] = field(default_factory=dict, repr=False)
+    covered: dict[tuple[tuple[str, ...], str], bool] = field(default_factory=dict, repr=False)
+    """Whether registry keys cover an image, shared by the namespaces of one render."""
+
+    @property
+    def root(self) -> ClusterView:
+        return self.parent.root if self.parent is not None else self
 
     def scoped(self, namespace: str) -> ClusterView:
         """The same view, restricted to ``namespace`` (one per namespace: families that
@@ -146,30 +152,39 @@ class ClusterView:
         """Pods per (namespace, image registry) whose pull secrets do not cover an image.
 
         Only pods that reference pull secrets count: a public image pulled without any
-        secret is not uncovered. Replicas share their secrets and container records, so
-        each distinct (namespace, secrets, containers) is matched once.
+        secret is not uncovered. Pods share secret lists and images, so each secret list's
+        registry keys are gathered once, and each (keys, image) pair is matched once.
         """
-        shapes: Counter[tuple[str, tuple[str, ...], tuple[ContainerRecord, ...]]] = Counter()
-        for pod, names in self.pod_secret_refs:
-            if names:
-                shapes[(pod.namespace, names, pod.containers)] += 1
+        keys_of: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
+        covered = self.root.covered
         counts: Counter[tuple[str, str]] = Counter()
-        for (namespace, names, containers), pods in shapes.items():
-            keys = [
-                credential.registry
-                for name in names
-                if (secret := self.state.secrets.get((namespace, name))) is not None
-                for credential in secret.credentials
-            ]
-            registries = {
-                c.registry
-                for c in containers
-                if c.registry != UNKNOWN_REGISTRY
-                and not any(_matches(key, c.image) for key in keys)
-            }
+        for pod, names in self.pod_secret_refs:
+            if not names:
+                continue
+            keys = keys_of.get((pod.namespace, names))
+            if keys is None:
+                keys = keys_of[(pod.namespace, names)] = self._registry_keys(pod.namespace, names)
+            registries = set()
+            for c in pod.containers:
+                if c.registry == UNKNOWN_REGISTRY:
+                    continue
+                match = covered.get((keys, c.image))
+                if match is None:
+                    match = covered[(keys, c.image)] = any(_matches(k, c.image) for k in keys)
+                if not match:
+                    registries.add(c.registry)
             for registry in registries:
-                counts[(namespace, registry)] += pods
+                counts[(pod.namespace, registry)] += 1
         return counts
+
+    def _registry_keys(self, namespace: str, names: tuple[str, ...]) -> tuple[str, ...]:
+        """The registry keys of the named pull secrets that exist in ``namespace``."""
+        return tuple(
+            credential.registry
+            for name in names
+            if (secret := self.state.secrets.get((namespace, name))) is not None
+            for credential in secret.credentials
+        )
 
     def watch_health(self) -> dict[str, tuple[bool, float | None, Counter[str]]]:
         """Per resource: all its watches up, latest event time, restarts by reason."""

@@ -21,8 +21,13 @@ def pod_secret_refs(
     recreated.
     """
     refs = []
+    accounts = state.serviceaccounts
     for pod in state.pods if pods is None else pods:
-        account = state.serviceaccounts.get((pod.namespace, pod.service_account))
-        names = pod.image_pull_secrets + (account.image_pull_secrets if account else ())
-        refs.append((pod, tuple(dict.fromkeys(names))))
+        account = accounts.get((pod.namespace, pod.service_account))
+        own = pod.image_pull_secrets
+        if account is None or not account.image_pull_secrets:
+            names = own if len(own) < 2 else tuple(dict.fromkeys(own))
+        else:
+            names = tuple(dict.fromkeys(own + account.image_pull_secrets))
+        refs.append((pod, names))
     return refs
