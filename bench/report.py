@@ -6,6 +6,7 @@ issue 7, and Markdown tables of several runs side by side (for ``bench/RESULTS.m
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 import subprocess
@@ -88,7 +89,7 @@ TARGETS = (
     Target("scrape p99 / naive", _ratio("scrape_seconds_p99", "scrape_naive_seconds"), 0.5, True),
     Target(
         "churn p99 / naive",
-        lambda r: r["extra"]["scrape_churn_seconds_p99"] / r["scrape_naive_seconds"],
+        lambda r: r["extra"].get("scrape_churn_seconds_p99", math.nan) / r["scrape_naive_seconds"],
         0.5,
         at_most=True,
     ),
