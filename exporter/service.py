@@ -167,7 +167,10 @@ class Exporter:
                 self._on_synced()
             synced_before = True
             if self.exposition.stale():
-                self.exposition.warm()
+                # A namespace at a time: /readyz, /healthz and watch events are served
+                # in between (at 150k pods the first render takes most of a second).
+                for _ in self.exposition.warm_steps():
+                    await asyncio.sleep(0)
 
     async def stop(self) -> None:
         """Stop serving (in-flight scrapes get :data:`DRAIN_SECONDS`), then watching; all

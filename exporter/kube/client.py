@@ -108,7 +108,10 @@ class KubeClient:
             ) as response:
                 if response.status != 200:
                     raise await _api_error(response)
-                body = await response.read()
+                # Not response.read(), which keeps the body on the response: aiohttp's
+                # response objects sit in reference cycles, and a page each (2 MiB of
+                # pods) would wait for the cyclic collector.
+                body = await response.content.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise StreamError("unreachable", _describe(exc)) from None
         try:

@@ -15,7 +15,7 @@ OpenMetrics), and family headers by prometheus_client itself; a test holds the r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, cast
 
@@ -25,7 +25,7 @@ from prometheus_client.openmetrics import exposition as openmetrics
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
-from exporter.metrics.catalog import DroppedSeries, MetricSpec, Sample, all_metrics, cap_samples
+from exporter.metrics.catalog import DroppedSeries, MetricSpec, all_metrics, cap_samples
 from exporter.metrics.view import ClusterView, Limits
 from exporter.probe.results import ProbeResults
 from exporter.state.cluster import ClusterState
@@ -114,18 +114,18 @@ class _Keys:
 
 @dataclass
 class _Part:
-    """Samples of one family in one namespace (or the whole cluster), and their lines."""
+    """One family's series in one namespace (or the whole cluster): their lines, and a
+    hash of each series' labels (what a cap needs to count what it leaves out)."""
 
     key: tuple[int, ...]
-    samples: list[Sample]
     lines: bytes
+    series: list[int]
 
 
 @dataclass
 class _Family:
     key: tuple[int, ...] | None = None
     parts: dict[str, _Part] = field(default_factory=dict)
-    samples: list[Sample] = field(default_factory=list)
     body: bytes = b""
     """The sample lines of the whole family, as of ``key``."""
 
@@ -184,76 +184,89 @@ class Exposition:
             return None
         return tuple(self._source(name).version for name in spec.depends)
 
+    def _local(self, spec: MetricSpec) -> list[_NamespacedSource]:
+        names = [name for name in spec.depends if name in PER_NAMESPACE]
+        return [cast(_NamespacedSource, self._source(name)) for name in names]
+
+    def _whole(self, spec: MetricSpec) -> tuple[int, ...]:
+        names = [name for name in spec.depends if name not in PER_NAMESPACE]
+        return tuple(self._source(name).version for name in names)
+
+    def _namespaces(self, specs: Iterable[MetricSpec]) -> list[str]:
+        found: set[str] = set()
+        for spec in specs:
+            for source in self._local(spec):
+                found.update(source.namespaces())
+        return sorted(found)
+
+    def _stale(self, spec: MetricSpec) -> bool:
+        key = self._versions(spec)
+        family = self._families.get(spec.name)
+        return key is None or family is None or family.key != key
+
     def stale(self) -> bool:
         """Whether a family's inputs changed since it was last rendered."""
-        return any(
-            (key := self._versions(spec)) is None
-            or (family := self._families.get(spec.name)) is None
-            or family.key != key
-            for spec in self._catalog
-            if spec.depends
-        )
-
-    def _refresh(self, view: ClusterView) -> list[tuple[MetricSpec, _Family]]:
-        """Every family, brought up to date where its inputs changed."""
-        current = []
-        for spec in self._catalog:
-            key = self._versions(spec)
-            family = self._families.get(spec.name)
-            if family is None or key is None or family.key != key:
-                family = family or _Family()
-                if spec.scope == "namespace":
-                    self._refresh_namespaces(spec, family, view)
-                else:
-                    part = self._part(spec, view, ())
-                    family.samples, family.body = part.samples, part.lines
-                self._cap(spec, family)
-                if key is not None:
-                    family.key = key
-                    self._families[spec.name] = family
-            current.append((spec, family))
-        return current
-
-    def _refresh_namespaces(self, spec: MetricSpec, family: _Family, view: ClusterView) -> None:
-        local = [
-            cast(_NamespacedSource, self._source(name))
-            for name in spec.depends
-            if name in PER_NAMESPACE
-        ]
-        whole = tuple(
-            self._source(name).version for name in spec.depends if name not in PER_NAMESPACE
-        )
-        namespaces: set[str] = set()
-        for source in local:
-            namespaces.update(source.namespaces())
-        parts: dict[str, _Part] = {}
-        for namespace in sorted(namespaces):
-            key = whole + tuple(source.namespace_version(namespace) for source in local)
-            part = family.parts.get(namespace)
-            if part is None or part.key != key:
-                part = self._part(spec, view.scoped(namespace), key)
-            parts[namespace] = part  # empty ones too: nothing to recompute next time
-        family.parts = parts
-        family.samples = [sample for part in parts.values() for sample in part.samples]
-        family.body = b"".join(part.lines for part in parts.values())
+        return any(self._stale(spec) for spec in self._catalog if spec.depends)
 
     def _part(self, spec: MetricSpec, view: ClusterView, key: tuple[int, ...]) -> _Part:
         samples = cap_samples(spec.samples(view))
         line = self._formatters[spec.name].line
         text = "".join([line(labels, value) for labels, value in samples])
-        return _Part(key, samples, text.encode("utf-8"))
+        return _Part(key, text.encode("utf-8"), [hash(labels) for labels, _ in samples])
 
-    def _cap(self, spec: MetricSpec, family: _Family) -> None:
-        """Leave out the series past the metric's cap, and count them."""
+    def _fresh_part(self, spec: MetricSpec, namespace: str, view: ClusterView) -> _Part:
+        """``spec``'s part for ``namespace``, computed again only if what it reads changed."""
+        family = self._families.setdefault(spec.name, _Family())
+        key = self._whole(spec) + tuple(s.namespace_version(namespace) for s in self._local(spec))
+        part = family.parts.get(namespace)
+        if part is None or part.key != key:
+            part = family.parts[namespace] = self._part(spec, view.scoped(namespace), key)
+        return part
+
+    def _refresh(self, view: ClusterView) -> list[tuple[MetricSpec, _Family]]:
+        """Every family, brought up to date where its inputs changed."""
+        current = []
+        for spec in self._catalog:
+            if not self._stale(spec):
+                current.append((spec, self._families[spec.name]))
+                continue
+            key = self._versions(spec)
+            family = self._families.setdefault(spec.name, _Family())
+            if spec.scope == "namespace":
+                namespaces = self._namespaces([spec])
+                parts = [self._fresh_part(spec, ns, view) for ns in namespaces]
+                family.parts = dict(zip(namespaces, parts, strict=True))
+            else:
+                parts = [self._part(spec, view, ())]
+            self._assemble(spec, family, parts)
+            if key is None:  # rendered at every scrape: nothing to keep
+                del self._families[spec.name]
+            else:
+                family.key = key
+            current.append((spec, family))
+        return current
+
+    def _assemble(self, spec: MetricSpec, family: _Family, parts: list[_Part]) -> None:
+        """The family's lines from its parts, leaving out (and counting) what its cap cuts."""
         limit = getattr(self._limits, spec.cap) if spec.cap else None
-        if limit is None:
+        total = sum(len(part.series) for part in parts)
+        if limit is None or total <= limit:
+            family.body = b"".join(part.lines for part in parts)
+            if limit is not None:
+                self._dropped.left_out(spec.name, frozenset())
             return
-        dropped = family.samples[limit:]
-        if dropped:
-            family.samples = family.samples[:limit]
-            line = self._formatters[spec.name].line
-            family.body = "".join([line(k, v) for k, v in family.samples]).encode("utf-8")
-        self._dropped.left_out(spec.name, frozenset(hash(labels) for labels, _ in dropped))
+        kept, left, dropped = [], limit, []
+        for part in parts:
+            if left >= len(part.series):
+                kept.append(part.lines)
+            elif left > 0:
+                kept.append(b"".join(part.lines.splitlines(keepends=True)[:left]))
+                dropped += part.series[left:]
+            else:
+                dropped += part.series
+            left = max(left - len(part.series), 0)
+        family.body = b"".join(kept)
+        self._dropped.left_out(spec.name, frozenset(dropped))
 
     def _view(self) -> ClusterView:
         return ClusterView(
@@ -262,14 +275,43 @@ class Exposition:
 
     def warm(self) -> None:
         """Bring what changed up to date now, so the next scrape only copies."""
+        for _ in self.warm_steps():
+            pass
+
+    def warm_steps(self) -> Iterator[None]:
+        """:meth:`warm` one namespace at a time, yielding between them: the caller may
+        serve requests (and apply watch events) in between, and what changes meanwhile
+        is caught by the versions every part carries."""
+        specs = [s for s in self._catalog if s.scope == "namespace" and self._stale(s)]
+        view, global_key = self._view(), self._global_versions()
+        for namespace in self._namespaces(specs):
+            if self._global_versions() != global_key:  # a root view caches global facts
+                view, global_key = self._view(), self._global_versions()
+            for spec in specs:
+                self._fresh_part(spec, namespace, view)
+            view.forget(namespace)
+            yield
         self._refresh(self._view())
 
+    def _global_versions(self) -> tuple[int, ...]:
+        names = {name for spec in self._catalog for name in spec.depends} - PER_NAMESPACE
+        return tuple(self._source(name).version for name in sorted(names))
+
     def families(self) -> list[Metric]:
-        """The catalog's families as of now, built from the same samples as the text."""
+        """The catalog's families as of now, computed afresh (for collectors and tests;
+        scrapes use the cached text, which a test holds equal to these)."""
+        view = self._view()
+        self._refresh(view)  # caps count what they leave out as a render does
         families: list[Metric] = []
-        for spec, family in self._refresh(self._view()):
+        for spec in self._catalog:
+            if spec.scope == "namespace":
+                scoped = [view.scoped(ns) for ns in self._namespaces([spec])]
+                samples = [s for v in scoped for s in cap_samples(spec.samples(v))]
+            else:
+                samples = cap_samples(spec.samples(view))
+            limit = getattr(self._limits, spec.cap) if spec.cap else None
             metric = spec.family()
-            for labels, value in family.samples:
+            for labels, value in samples if limit is None else samples[:limit]:
                 metric.add_metric(list(labels), value)
             families.append(metric)
         return families

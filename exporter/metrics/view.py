@@ -62,6 +62,10 @@ class ClusterView:
     covered: dict[tuple[tuple[str, ...], str], bool] = field(default_factory=dict, repr=False)
     """Whether registry keys cover an image, shared by the namespaces of one render."""
 
+    def forget(self, namespace: str) -> None:
+        """Drop the scoped view of ``namespace`` and what it computed."""
+        self._scoped.pop(namespace, None)
+
     @property
     def root(self) -> ClusterView:
         return self.parent.root if self.parent is not None else self

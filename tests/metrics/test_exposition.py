@@ -199,3 +199,50 @@ def test_a_change_in_one_namespace_recomputes_only_that_namespace() -> None:
     assert set(scoped) == {"web"}
     assert b'image="ghcr.io/acme/app:2"' in text
     assert text == Exposition(state).render()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    before=st.lists(changes, min_size=1, max_size=8),
+    during=st.lists(changes, min_size=1, max_size=4),
+    after_steps=st.integers(min_value=0, max_value=3),
+)
+def test_changes_during_a_sliced_warm_are_not_lost(
+    before: list[tuple[str, str, dict[str, Any]]],
+    during: list[tuple[str, str, dict[str, Any]]],
+    after_steps: int,
+) -> None:
+    state = ClusterState(clock=lambda: 1_780_000_000.0)
+    sinks = {r: state.store_for(r).partition() for r in ("pods", "secrets", "serviceaccounts")}
+    for resource, op, obj in before:
+        getattr(sinks[resource], op)(obj)
+    exposition = Exposition(state)
+    steps = exposition.warm_steps()
+    for _ in range(after_steps):
+        next(steps, None)
+    for resource, op, obj in during:  # watch events applied between two steps
+        getattr(sinks[resource], op)(obj)
+    for _ in steps:
+        pass
+    assert exposition.render() == Exposition(state).render()
+
+
+def test_a_secret_made_elsewhere_during_a_sliced_warm_is_seen() -> None:
+    # The root view caches which namespaces hold each secret name: a warm that outlives a
+    # change to those names must not use it for the namespaces it renders afterwards.
+    state = ClusterState()
+    pods, secrets = state.pods.partition(), state.secrets.partition()
+    for namespace in NAMESPACES:
+        pods.upsert(_pod(namespace, "p", "ghcr.io/acme/app:1", ["a"], ""))
+    exposition = Exposition(state)
+    steps = exposition.warm_steps()
+    next(steps)  # "batch" rendered: "a" exists nowhere
+    secrets.upsert(_pull_secret("batch", "a", "ghcr.io"))
+    for _ in steps:
+        pass
+    text = exposition.render().decode()
+    assert (
+        'imagepull_secret_missing{found_in_other_namespace="true",namespace="web",secret="a"}'
+        in text
+    )
+    assert text == Exposition(state).render().decode()
