@@ -167,8 +167,8 @@ def _announce_registry(registry: DemoRegistry) -> None:
 def _announce(stack: MonitoringStack | None) -> None:
     if stack is None:
         print(
-            "alerts: Prometheus and Alertmanager are not installed (or the rules file is not "
-            "beside this checkout); see scripts/install-monitoring-binaries"
+            "alerts: Prometheus and Alertmanager are not installed; "
+            "see scripts/install-monitoring-binaries"
         )
         return
     print(f"prometheus: {stack.prometheus_url}  alertmanager: {stack.alertmanager_url}")

@@ -225,6 +225,8 @@ class Exposition:
 
     def _refresh(self, view: ClusterView) -> list[tuple[MetricSpec, _Family]]:
         """Every family, brought up to date where its inputs changed."""
+        for _ in self._part_steps():
+            pass
         current = []
         for spec in self._catalog:
             if not self._stale(spec):
@@ -234,7 +236,7 @@ class Exposition:
             family = self._families.setdefault(spec.name, _Family())
             if spec.scope == "namespace":
                 namespaces = self._namespaces([spec])
-                parts = [self._fresh_part(spec, ns, view) for ns in namespaces]
+                parts = [self._fresh_part(spec, ns, view) for ns in namespaces]  # fresh: cheap
                 family.parts = dict(zip(namespaces, parts, strict=True))
             else:
                 parts = [self._part(spec, view, ())]
@@ -245,6 +247,21 @@ class Exposition:
                 family.key = key
             current.append((spec, family))
         return current
+
+    def _part_steps(self) -> Iterator[None]:
+        """Bring the stale families' parts up to date a namespace at a time (its joins are
+        computed once for all of them, then dropped), yielding after each namespace."""
+        specs = [s for s in self._catalog if s.scope == "namespace" and self._stale(s)]
+        wanted = {spec.name: set(self._namespaces([spec])) for spec in specs}
+        view, global_key = self._view(), self._global_versions()
+        for namespace in sorted(set().union(*wanted.values())):
+            if self._global_versions() != global_key:  # a root view caches global facts
+                view, global_key = self._view(), self._global_versions()
+            for spec in specs:
+                if namespace in wanted[spec.name]:
+                    self._fresh_part(spec, namespace, view)
+            view.forget(namespace)
+            yield
 
     def _assemble(self, spec: MetricSpec, family: _Family, parts: list[_Part]) -> None:
         """The family's lines from its parts, leaving out (and counting) what its cap cuts."""
@@ -282,15 +299,7 @@ class Exposition:
         """:meth:`warm` one namespace at a time, yielding between them: the caller may
         serve requests (and apply watch events) in between, and what changes meanwhile
         is caught by the versions every part carries."""
-        specs = [s for s in self._catalog if s.scope == "namespace" and self._stale(s)]
-        view, global_key = self._view(), self._global_versions()
-        for namespace in self._namespaces(specs):
-            if self._global_versions() != global_key:  # a root view caches global facts
-                view, global_key = self._view(), self._global_versions()
-            for spec in specs:
-                self._fresh_part(spec, namespace, view)
-            view.forget(namespace)
-            yield
+        yield from self._part_steps()
         self._refresh(self._view())
 
     def _global_versions(self) -> tuple[int, ...]:

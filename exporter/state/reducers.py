@@ -107,7 +107,13 @@ def key_by_uid(raw: RawObject) -> Hashable | None:
 
 
 def _names(refs: object) -> tuple[str, ...]:
-    return tuple(interning.text(n) for ref in _dicts(refs) if (n := _str(ref.get("name"))))
+    if not isinstance(refs, list):
+        return ()
+    names = []
+    for ref in refs:
+        if isinstance(ref, dict) and (name := _str(ref.get("name"))):
+            names.append(interning.text(name))
+    return tuple(names)
 
 
 def make_pod_reducer(
@@ -121,7 +127,10 @@ def make_pod_reducer(
         waiting = _waiting_containers(status)
         containers: list[ContainerRecord] = []
         for kind, spec_key, _ in _CONTAINER_FIELDS:
-            for c in _dicts(spec.get(spec_key))[:MAX_CONTAINERS]:
+            specs = spec.get(spec_key)
+            if not specs:  # init and ephemeral containers, in most pods
+                continue
+            for c in _dicts(specs)[:MAX_CONTAINERS]:
                 name = _str(c.get("name"))
                 image = _str(c.get("image"), MAX_MESSAGE)
                 state = waiting.get((kind, name)) if waiting else None
@@ -210,12 +219,16 @@ def _waiting_containers(
         for entry in statuses:
             if not isinstance(entry, dict):
                 continue
-            state = _waiting(entry)
-            key = (kind, _str(entry.get("name")))
-            if state is not None:
-                found[key] = state
-            elif key in found:
-                del found[key]
+            state = entry.get("state")
+            waiting = state.get("waiting") if isinstance(state, dict) else None
+            if isinstance(waiting, dict):
+                reason = _str(waiting.get("reason"), 128)
+                found[(kind, _str(entry.get("name")))] = (
+                    reason,
+                    _str(waiting.get("message"), MAX_MESSAGE),
+                )
+            elif found:
+                found.pop((kind, _str(entry.get("name"))), None)
     return found
 
 
@@ -241,13 +254,6 @@ def _not_ready_since(status: dict[str, object]) -> dict[ContainerKind, float]:
         if kind and condition.get("status") == "False" and when is not None:
             since[kind] = when
     return since
-
-
-def _waiting(status: dict[str, object] | None) -> tuple[str, str] | None:
-    waiting = _dict(_dict(status).get("state")).get("waiting")
-    if not isinstance(waiting, dict):
-        return None
-    return _str(waiting.get("reason"), 128), _str(waiting.get("message"), MAX_MESSAGE)
 
 
 def reduce_service_account(
