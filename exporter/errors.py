@@ -2,6 +2,24 @@
 
 from __future__ import annotations
 
+import yaml
+
 
 class SettingsError(ValueError):
     """Operator input that cannot work; the message is the one line printed at exit."""
+
+
+def yaml_problem(error: yaml.YAMLError) -> str:
+    """One line for a YAML error: the parser's complaint and where, never the multi-line
+    snippet PyYAML prints, which may quote a token or a password.
+
+    >>> try:
+    ...     yaml.safe_load("a: [")
+    ... except yaml.YAMLError as error:
+    ...     print(yaml_problem(error))
+    expected the node content, but found '<stream end>' (line 1, column 5)
+    """
+    problem = getattr(error, "problem", None) or "not valid YAML"
+    mark = getattr(error, "problem_mark", None)
+    where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+    return f"{problem}{where}"

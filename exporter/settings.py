@@ -9,7 +9,7 @@ from typing import Literal, cast
 
 import yaml
 
-from exporter.errors import SettingsError
+from exporter.errors import SettingsError, yaml_problem
 from exporter.probe.settings import ProbeSettings, parse_duration
 
 _PROBE = ProbeSettings()  # the probe's defaults are its own; the flags mirror them
@@ -161,9 +161,9 @@ def load_config_file(path: str) -> dict[str, object]:
     except OSError as exc:
         raise SettingsError(f"cannot read --config.file {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise SettingsError(f"--config.file {path} is not valid YAML{where}") from None
+        raise SettingsError(
+            f"--config.file {path} is not valid YAML: {yaml_problem(exc)}"
+        ) from None
     if loaded is None:
         return {}
     if not isinstance(loaded, dict):

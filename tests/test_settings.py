@@ -25,7 +25,7 @@ def test_flags_win_over_config_file(tmp_path: Path) -> None:
         ("- a\n- b\n", "must be a mapping"),
         ("web.listen-adress: :1\n", "unknown key 'web.listen-adress'"),
         ("namespace: [1]\n", "list of names"),
-        ("a: [\n", "not valid YAML at line"),
+        ("a: [\n", r"not valid YAML: .* \(line 2, column 1\)"),
         ("log-level: 3\n", "must be a string"),
     ],
 )

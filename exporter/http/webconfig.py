@@ -31,6 +31,8 @@ from pathlib import Path
 
 import yaml
 
+from exporter.errors import yaml_problem
+
 
 class WebConfigError(ValueError):
     """The web config file cannot be used; the message is one line, free of secrets."""
@@ -165,7 +167,7 @@ def load_web_config(path: str | Path) -> WebConfig:
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise WebConfigError(f"{where}: invalid YAML{_yaml_position(exc)}") from None
+        raise WebConfigError(f"{where}: invalid YAML: {yaml_problem(exc)}") from None
     try:
         config = _parse(document, path.parent, path)
         config.ssl_context()
@@ -349,13 +351,6 @@ def _strings(value: object, where: str) -> list[str]:
     if not isinstance(value, list) or len(items) != len(value):
         raise WebConfigError(f"{where}: expected a list of strings")
     return items
-
-
-def _yaml_position(exc: yaml.YAMLError) -> str:
-    # Only the position and the parser's complaint: the snippet PyYAML prints may hold a key.
-    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
-        return f" at line {exc.problem_mark.line + 1}: {exc.problem}"
-    return ""
 
 
 def _reason(exc: OSError | UnicodeDecodeError) -> str:

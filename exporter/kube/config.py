@@ -27,6 +27,7 @@ import yaml
 from kubernetes import config as kube_config
 from kubernetes.client import Configuration
 
+from exporter.errors import yaml_problem
 from exporter.kube.errors import ConfigError
 
 
@@ -117,9 +118,7 @@ def _check_kubeconfig_file(path: str) -> None:
     except OSError as exc:
         raise ConfigError(f"cannot read kubeconfig {path}: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise ConfigError(f"kubeconfig {path} is not valid YAML{where}") from None
+        raise ConfigError(f"kubeconfig {path} is not valid YAML: {yaml_problem(exc)}") from None
     if not isinstance(loaded, dict):
         raise ConfigError(f"kubeconfig {path} is not a kubeconfig (a YAML mapping)")
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from exporter.errors import yaml_problem
 from exporter.simulator.templates import TemplateError, render_tree
 
 JSONObject = dict[str, Any]
@@ -44,21 +45,6 @@ def scenario_path(name_or_path: str) -> Path:
     )
 
 
-def _yaml_problem(error: yaml.YAMLError) -> str:
-    """One line for a YAML error: what and where, without PyYAML's multi-line snippet.
-
-    >>> try:
-    ...     yaml.safe_load("a: [")
-    ... except yaml.YAMLError as error:
-    ...     print(_yaml_problem(error))
-    expected the node content, but found '<stream end>' (line 1, column 5)
-    """
-    problem = getattr(error, "problem", None) or "not valid YAML"
-    mark = getattr(error, "problem_mark", None)
-    where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
-    return f"{problem}{where}"
-
-
 def load_scenario_objects(name_or_path: str, *, now: float | None = None) -> list[JSONObject]:
     """The objects of a scenario with templates rendered at ``now`` (default: now)."""
     path = scenario_path(name_or_path)
@@ -68,7 +54,7 @@ def load_scenario_objects(name_or_path: str, *, now: float | None = None) -> lis
     except OSError as error:
         raise ScenarioError(f"cannot read scenario {path}: {error.strerror}") from None
     except yaml.YAMLError as error:
-        raise ScenarioError(f"cannot read scenario {path}: {_yaml_problem(error)}") from None
+        raise ScenarioError(f"cannot read scenario {path}: {yaml_problem(error)}") from None
     objects = []
     for document in documents:
         if document is None:

@@ -106,7 +106,7 @@ def test_tls_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
         ("basic_auth_users: [a]\n", "basic_auth_users: expected a mapping"),
         ("auth_excluded_paths: /healthz\n", "expected a list of strings"),
         ("tls_server_config:\n  cert_file: [c]\n  key_file: k\n", "expected a string"),
-        ("basic_auth_users:\n  a: b\n c\n", "invalid YAML at line"),
+        ("basic_auth_users:\n  a: b\n c\n", "(line 3, column 2)"),
     ],
 )
 def test_operator_errors_are_one_clear_line(tmp_path: Path, text: str, message: str) -> None:

@@ -157,7 +157,7 @@ EXEC_MISSING = {"apiVersion": "client.authentication.k8s.io/v1beta1", "command":
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("not: [valid", r"is not valid YAML \(line 1, column 12\)$"),
+        ("not: [valid", r"is not valid YAML: .* \(line 1, column 12\)$"),
         ("hello", "is not a kubeconfig"),
         ("", "is not a kubeconfig"),
         (_kubeconfig(exec=EXEC_MISSING), "its exec credential plugin failed"),
