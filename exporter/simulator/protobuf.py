@@ -75,7 +75,7 @@ def _varint(data: bytes, position: int) -> tuple[int, int]:
         shift += 7
 
 
-def _fields(data: bytes) -> list[tuple[int, int | bytes]]:
+def read_fields(data: bytes) -> list[tuple[int, int | bytes]]:
     """(field number, value) pairs: ints for varints, bytes for everything else."""
     out: list[tuple[int, int | bytes]] = []
     position = 0
@@ -100,7 +100,7 @@ def _fields(data: bytes) -> list[tuple[int, int | bytes]]:
 
 def _decode(data: bytes, schema: Schema) -> JSONObject:
     obj: JSONObject = {}
-    for number, value in _fields(data):
+    for number, value in read_fields(data):
         if number not in schema:
             continue
         name, kind, repeated = schema[number]
@@ -108,7 +108,7 @@ def _decode(data: bytes, schema: Schema) -> JSONObject:
         if isinstance(kind, dict):
             decoded = _decode(_bytes(value), kind)
         elif kind in ("map", "bytesmap"):
-            entry = dict(_fields(_bytes(value)))
+            entry = dict(read_fields(_bytes(value)))
             key = _bytes(entry.get(1, b"")).decode()
             raw = _bytes(entry.get(2, b""))
             text = base64.b64encode(raw).decode() if kind == "bytesmap" else raw.decode()

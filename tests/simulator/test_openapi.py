@@ -6,38 +6,19 @@ import aiohttp
 import yaml
 
 from exporter.simulator.openapi import PROTOBUF_TYPES
+from exporter.simulator.protobuf import read_fields
 from exporter.simulator.resources import RESOURCES
 
 Fields = dict[int, list[bytes | int]]
 
 
 def fields(data: bytes) -> Fields:
-    """A protobuf message as {field number: values}, read independently of the encoder."""
+    """A protobuf message as {field number: values}, read by the simulator's decoder of
+    request bodies (exporter/simulator/protobuf.py), independent of the openapi encoder."""
     out: Fields = {}
-    position = 0
-    while position < len(data):
-        key, position = varint(data, position)
-        number, wire = key >> 3, key & 7
-        value: bytes | int
-        if wire == 0:
-            value, position = varint(data, position)
-        else:
-            assert wire == 2, f"unexpected wire type {wire}"
-            length, position = varint(data, position)
-            value, position = data[position : position + length], position + length
+    for number, value in read_fields(data):
         out.setdefault(number, []).append(value)
     return out
-
-
-def varint(data: bytes, position: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        byte = data[position]
-        position += 1
-        result |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return result, position
-        shift += 7
 
 
 def one(message: Fields, number: int) -> bytes:
