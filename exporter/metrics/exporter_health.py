@@ -62,7 +62,8 @@ METRICS = (
         "imagepull_exporter_watch_restarts_total",
         "counter",
         "Watches restarted because of a problem, by reason (gone, stalled, disconnected, "
-        "throttled, unreachable, server_error, unauthorized, forbidden, malformed, error).",
+        "throttled, unreachable, server_error, unauthorized, forbidden, credentials, "
+        "malformed, error).",
         ("resource", "reason"),
         _restarts,
     ),

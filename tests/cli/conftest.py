@@ -49,15 +49,19 @@ def start(args: list[str], ready: Callable[[subprocess.Popen[str]], bool]) -> su
     return process
 
 
+SHUTDOWN_SECONDS = 5.0
+"""The issue's promise for SIGTERM (exporter.service.SHUTDOWN_SECONDS); the simulator too."""
+
+
 def stop(process: subprocess.Popen[str]) -> str:
-    """SIGTERM, then the process's stderr; it must exit 0 within 10 s."""
+    """SIGTERM, then the process's stderr; it must exit 0 within the shutdown budget."""
     process.terminate()
     try:
-        _, err = process.communicate(timeout=10)
+        _, err = process.communicate(timeout=SHUTDOWN_SECONDS)
     except subprocess.TimeoutExpired:
         process.kill()
         _, err = process.communicate()
-        raise AssertionError("did not stop within 10 s of SIGTERM") from None
+        raise AssertionError(f"did not stop within {SHUTDOWN_SECONDS:g} s of SIGTERM") from None
     assert process.returncode == 0, err
     return err
 
