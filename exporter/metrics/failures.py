@@ -52,7 +52,8 @@ def _containers_waiting(view: ClusterView) -> Iterator[Sample]:
 def _waiting_info(view: ClusterView) -> Iterator[Sample]:
     for pod, c in view.failing_containers:
         labels = (pod.namespace, pod.name, c.name, image_label(c.image), c.registry)
-        yield (*labels, c.waiting_reason or "", c.pull_cause or ""), 1.0
+        reason = (c.waiting_reason or "", c.pull_cause or "")
+        yield (*labels, *reason, view.coverage(pod, c)), 1.0
 
 
 def _waiting_since(view: ClusterView) -> Iterator[Sample]:
@@ -87,10 +88,11 @@ METRICS = (
         "gauge",
         "Always 1, one series per container waiting on an image pull, with its cause; "
         "image is the pod spec's reference, or 'invalid' when it is not a valid one; "
-        "capped by --max-failing-containers.",
-        ("namespace", "pod", "container", "image", "registry", "reason", "cause"),
+        "covered: whether the pod's pull secrets cover the image's registry (true, false, "
+        "or none when the pod has no pull secret); capped by --max-failing-containers.",
+        ("namespace", "pod", "container", "image", "registry", "reason", "cause", "covered"),
         _waiting_info,
-        depends=PODS,
+        depends=("pods", "serviceaccounts", "secrets"),
         cap="max_failing_containers",
         scope="namespace",
     ),

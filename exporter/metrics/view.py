@@ -181,6 +181,26 @@ class ClusterView:
                 counts[(pod.namespace, registry)] += 1
         return counts
 
+    @cached_property
+    def _secrets_of(self) -> dict[tuple[str, str], tuple[str, ...]]:
+        return {(pod.namespace, pod.name): names for pod, names in self.pod_secret_refs}
+
+    def coverage(self, pod: PodRecord, container: ContainerRecord) -> str:
+        """Whether the pod's pull secrets cover the container's image under kubelet's
+        matching rules: ``true``, ``false``, or ``none`` when the pod has no pull secret
+        (a public image needs none)."""
+        names = self._secrets_of.get((pod.namespace, pod.name), ())
+        if not names:
+            return "none"
+        keys = self._registry_keys(pod.namespace, names)
+        covered = self.root.covered
+        match = covered.get((keys, container.image))
+        if match is None:
+            match = covered[(keys, container.image)] = any(
+                _matches(k, container.image) for k in keys
+            )
+        return "true" if match else "false"
+
     def _registry_keys(self, namespace: str, names: tuple[str, ...]) -> tuple[str, ...]:
         """The registry keys of the named pull secrets that exist in ``namespace``."""
         return tuple(

@@ -3,6 +3,8 @@ series dropped by the cap counted once each."""
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 import pytest
@@ -127,3 +129,52 @@ def test_a_series_back_under_the_cap_and_out_again_counts_again() -> None:
     assert dropped(exposition) == 1  # p2 is shown
     pods.upsert(waiting_pod("p0", "ghcr.io/acme/app:1"))
     assert dropped(exposition) == 2  # p2 out again
+
+
+def _pull_secret(name: str, registry: str) -> dict[str, Any]:
+    config = json.dumps({"auths": {registry: {"auth": base64.b64encode(b"u:p").decode()}}})
+    return {
+        "metadata": {"namespace": "shop", "name": name},
+        "type": "kubernetes.io/dockerconfigjson",
+        "data": {".dockerconfigjson": base64.b64encode(config.encode()).decode()},
+    }
+
+
+@pytest.mark.parametrize(
+    ("pod_secrets", "account_secrets", "covered"),
+    [
+        (["ghcr"], [], "true"),  # the pod's own secret has a ghcr.io key
+        ([], ["ghcr"], "true"),  # through its service account
+        (["quay"], [], "false"),  # a secret, but for another registry: the key typo case
+        (["missing"], [], "false"),  # the only secret it names does not exist
+        ([], [], "none"),  # no pull secret at all: a public image needs none
+    ],
+    ids=["own-secret", "service-account", "other-registry", "missing-secret", "no-secret"],
+)
+def test_waiting_info_says_whether_the_pods_secrets_cover_the_registry(
+    pod_secrets: list[str], account_secrets: list[str], covered: str
+) -> None:
+    state = ClusterState()
+    state.secrets.partition().upsert(_pull_secret("ghcr", "https://ghcr.io"))
+    state.secrets.partition().upsert(_pull_secret("quay", "quay.io"))
+    state.serviceaccounts.partition().upsert(
+        {"metadata": {"namespace": "shop", "name": "default"},
+         "imagePullSecrets": [{"name": s} for s in account_secrets]}
+    )  # fmt: skip
+    pod = waiting_pod("api", "ghcr.io/acme/api:2")
+    pod["spec"]["imagePullSecrets"] = [{"name": s} for s in pod_secrets]
+    state.pods.partition().upsert(pod)
+    [info] = samples(Exposition(state), "imagepull_container_waiting_info")
+    assert f'covered="{covered}"' in info
+
+
+def test_coverage_follows_the_secrets() -> None:
+    state = ClusterState()
+    secrets = state.secrets.partition()
+    pod = waiting_pod("api", "ghcr.io/acme/api:2")
+    pod["spec"]["imagePullSecrets"] = [{"name": "regcred"}]
+    state.pods.partition().upsert(pod)
+    exposition = Exposition(state)
+    assert 'covered="false"' in samples(exposition, "imagepull_container_waiting_info")[0]
+    secrets.upsert(_pull_secret("regcred", "ghcr.io"))  # the fix: a key for ghcr.io
+    assert 'covered="true"' in samples(exposition, "imagepull_container_waiting_info")[0]
