@@ -157,14 +157,28 @@ class Exposition:
             for spec in self._catalog
             for om in (False, True)
         }
+        sources = self._sources()
+        self._reads = {spec.name: [sources[n] for n in spec.depends] for spec in self._catalog}
+        self._per_namespace = {
+            spec.name: [
+                cast(_NamespacedSource, sources[n]) for n in spec.depends if n in PER_NAMESPACE
+            ]
+            for spec in self._catalog
+        }
+        self._cluster_wide = {
+            spec.name: [sources[n] for n in spec.depends if n not in PER_NAMESPACE]
+            for spec in self._catalog
+        }
+        global_names = {n for spec in self._catalog for n in spec.depends} - PER_NAMESPACE
+        self._global = [sources[n] for n in sorted(global_names)]
 
     @property
     def catalog(self) -> tuple[MetricSpec, ...]:
         return self._catalog
 
-    def _source(self, name: str) -> _Source:
+    def _sources(self) -> dict[str, _Source]:
         state = self._state
-        sources: dict[str, _Source] = {
+        return {
             "pods": state.pods,
             "secrets": state.secrets,
             "serviceaccounts": state.serviceaccounts,
@@ -176,21 +190,20 @@ class Exposition:
             "probe": self._probe or _Constant(),
             "build": _Constant(),
         }
-        return sources[name]
 
     def _versions(self, spec: MetricSpec) -> tuple[int, ...] | None:
         """The versions of everything ``spec`` reads; None: it reads the clock, always new."""
         if not spec.depends:
             return None
-        return tuple(self._source(name).version for name in spec.depends)
+        return tuple(source.version for source in self._reads[spec.name])
 
     def _local(self, spec: MetricSpec) -> list[_NamespacedSource]:
-        names = [name for name in spec.depends if name in PER_NAMESPACE]
-        return [cast(_NamespacedSource, self._source(name)) for name in names]
+        """What ``spec`` reads that is versioned per namespace."""
+        return self._per_namespace[spec.name]
 
     def _whole(self, spec: MetricSpec) -> tuple[int, ...]:
-        names = [name for name in spec.depends if name not in PER_NAMESPACE]
-        return tuple(self._source(name).version for name in names)
+        """The versions of what ``spec`` reads that counts cluster-wide."""
+        return tuple(source.version for source in self._cluster_wide[spec.name])
 
     def _namespaces(self, specs: Iterable[MetricSpec]) -> list[str]:
         found: set[str] = set()
@@ -303,8 +316,7 @@ class Exposition:
         self._refresh(self._view())
 
     def _global_versions(self) -> tuple[int, ...]:
-        names = {name for spec in self._catalog for name in spec.depends} - PER_NAMESPACE
-        return tuple(self._source(name).version for name in sorted(names))
+        return tuple(source.version for source in self._global)
 
     def families(self) -> list[Metric]:
         """The catalog's families as of now, computed afresh (for collectors and tests;
