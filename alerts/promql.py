@@ -14,12 +14,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+CREDENTIAL_INFO = "imagepull_credential_info"
 EXPIRY = "imagepull_credential_expiry_timestamp_seconds"
 ISSUED = "imagepull_credential_issued_timestamp_seconds"
 ROTATED = "imagepull_secret_last_rotated_timestamp_seconds"
 REFERENCING = "imagepull_secret_referencing_pods"
 WAITING = "imagepull_containers_waiting"
 FAILURES = "imagepull_failures_total"
+INFERRED_LABEL = "expiry"
+"""Set to ``inferred`` on an alert whose expiry was inferred (see :func:`inferred_expiry`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,37 @@ def lifetime(
             f"{s.one(ROTATED, agg='min')}"
         )
     return terms
+
+
+def kind_lifetime(s: Scope, kind_lifetimes: Mapping[str, str]) -> str:
+    """The fixed lifetime (``kind_lifetimes``: seconds by kind) of every credential of those
+    kinds, from ``imagepull_credential_info``: whether or not it shows an expiry."""
+    terms = []
+    for kind, seconds in kind_lifetimes.items():
+        matcher = f'kind="{kind}"'
+        terms.append(
+            f"{seconds} * group without ({s.replicas}) ({CREDENTIAL_INFO}{s.sel(matcher)})"
+        )
+    return "\nor ".join(terms)
+
+
+def inferred_expiry(s: Scope, kind_lifetimes: Mapping[str, str]) -> str:
+    """When each credential of a fixed-lifetime kind that shows no expiry (an opaque GCP
+    access token, an ECR password that does not decode) runs out: its secret's last rotation
+    plus its kind's lifetime. A token is minted before the write that carries it, so the
+    real expiry is earlier by the time in between; a credential with an expiry series of any
+    source is left to that series.
+    """
+    return (
+        f"(\n{indent(kind_lifetime(s, kind_lifetimes))}\n)\n"
+        f"+ on ({s.on('namespace', 'secret')}) group_left () {s.one(ROTATED, agg='min')}\n"
+        f"unless on ({s.on('namespace', 'secret', 'registry')}) {EXPIRY}{s.sel()}"
+    )
+
+
+def mark_inferred(expr: str) -> str:
+    """``expr`` labelled ``expiry="inferred"``, so the alert says its expiry is a guess."""
+    return f'label_replace(\n{indent(expr)},\n  "{INFERRED_LABEL}", "inferred", "", ""\n)'
 
 
 def short_lived(

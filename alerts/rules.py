@@ -15,7 +15,6 @@ from alerts import promql
 from alerts.promql import Scope, indent
 from alerts.settings import Config, ConfigError, parse_duration
 
-CREDENTIAL_INFO = "imagepull_credential_info"
 UNCOVERED = "imagepull_registry_uncovered_pods"
 WAITING_INFO = "imagepull_container_waiting_info"
 WAITING_SINCE = "imagepull_container_waiting_since_timestamp_seconds"
@@ -39,39 +38,69 @@ def _fill(text: str, **values: str) -> str:
 # --- the queries ------------------------------------------------------------------------
 
 
-def _short_lived(c: Config) -> str:
-    kinds = {
+def _kind_lifetimes(c: Config) -> dict[str, str]:
+    """Seconds each kind of ``short_lived_kinds`` lives, as PromQL numbers."""
+    return {
         kind: str(parse_duration(lifetime, f"short_lived_kinds.{kind}"))
         for kind, lifetime in c.short_lived_kinds.items()
     }
+
+
+def _short_lived(c: Config) -> str:
     return promql.short_lived(
-        scope(c), c.seconds("credential_expiring_soon"), kinds, c.issued_at_rotation_kinds
+        scope(c),
+        c.seconds("credential_expiring_soon"),
+        _kind_lifetimes(c),
+        c.issued_at_rotation_kinds,
+    )
+
+
+def _or_inferred(c: Config, decoded: str, inferred: Callable[[str], str]) -> str:
+    """``decoded``, or ``inferred`` over the expiry inferred for credentials of a
+    fixed-lifetime kind that show none (``expiry="inferred"``): without this, such a token
+    whose refresh job stopped would page nobody until ImagePullSecretNotRotated."""
+    kinds = _kind_lifetimes(c)
+    if not kinds:
+        return decoded
+    s = scope(c)
+    expected = f"(\n{indent(promql.inferred_expiry(s, kinds))}\n)"
+    marked = promql.mark_inferred(inferred(expected))
+    return (
+        f"(\n{indent(decoded)}\n)\n"
+        "# a fixed-lifetime kind showing no expiry: its secret's last rotation + its lifetime\n"
+        f"or {marked}"
     )
 
 
 def expr_credential_expired(c: Config) -> str:
     s = scope(c)
-    return f"(time() - {promql.expiry(s)} >= 0)\nand {promql.referenced(s)}"
+    expired = _or_inferred(
+        c, f"time() - {promql.expiry(s)} >= 0", lambda expected: f"time() - {expected} >= 0"
+    )
+    return f"(\n{indent(expired)}\n)\nand {promql.referenced(s)}"
 
 
 def expr_credential_expiry_critical(c: Config) -> str:
     s = scope(c)
-    return _fill(
-        "(\n"
-        "  @expiry@ - time()\n"
-        "  # short-lived: a fraction of the lifetime left; long-lived: a fixed time left\n"
-        "  < (\n"
-        "    @fraction@ * (@short@)\n"
-        "    or @critical@ + 0 * @expiry@\n"
-        "  )\n"
-        ") > 0\n"
-        "and @referenced@",
+    decoded = _fill(
+        "@expiry@ - time()\n"
+        "# short-lived: a fraction of the lifetime left; long-lived: a fixed time left\n"
+        "< (\n"
+        "  @fraction@ * (@short@)\n"
+        "  or @critical@ + 0 * @expiry@\n"
+        ")",
         expiry=promql.expiry(s),
         fraction=c.fraction,
-        short=indent(_short_lived(c), 4).lstrip(),
+        short=indent(_short_lived(c)).lstrip(),
         critical=c.seconds("credential_expiry_critical"),
-        referenced=promql.referenced(s),
     )
+    lifetime = promql.kind_lifetime(s, _kind_lifetimes(c))
+    left = _or_inferred(
+        c,
+        decoded,
+        lambda expected: f"{expected} - time()\n< {c.fraction} * (\n{indent(lifetime)}\n)",
+    )
+    return f"(\n{indent(left)}\n) > 0\nand {promql.referenced(s)}"
 
 
 def expr_credential_expiring_soon(c: Config) -> str:
@@ -114,7 +143,7 @@ def _covered_hosts(s: Scope) -> str:
     """The registry hosts the pull secrets pods use have keys for, as ``registry`` labels
     like the images': the key's host (a path-scoped key counts for its whole host), and
     Docker Hub's legacy key hosts as ``docker.io``."""
-    keys = f"{s.one(CREDENTIAL_INFO)} and {promql.referenced(s)}"
+    keys = f"{s.one(promql.CREDENTIAL_INFO)} and {promql.referenced(s)}"
     return (
         "label_replace(\n"
         "  label_replace(\n"
@@ -265,6 +294,22 @@ def _namespaces_holding(c: Config) -> str:
     )
 
 
+def _inferred_words(c: Config) -> str:
+    """`` (inferred from the secret's last rotation: ...)`` on an alert whose expiry was
+    inferred, naming the lifetime of the credential's kind; nothing on the others."""
+    if not c.short_lived_kinds:
+        return ""
+    lifetimes = "".join(
+        f'{{{{ if eq $labels.kind "{kind}" }}}}{lifetime}{{{{ end }}}}'
+        for kind, lifetime in c.short_lived_kinds.items()
+    )
+    return (
+        f'{{{{ if eq $labels.{promql.INFERRED_LABEL} "inferred" }}}} (inferred from the '
+        "secret's last rotation: the token shows no expiry, and {{ $labels.kind }} tokens "
+        f"live {lifetimes}){{{{ end }}}}"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Alert:
     name: str
@@ -320,7 +365,7 @@ ALERTS: tuple[Alert, ...] = (
         "A registry credential that pods use has expired.",
         "The {{ $labels.kind }} credential for {{ $labels.registry }} in secret "
         "{{ $labels.namespace }}/{{ $labels.secret }} expired "
-        "{{ $value | humanizeDuration }} ago, and pods in {{ $labels.namespace }} still "
+        "{{ $value | humanizeDuration }} ago@inferred@, and pods in {{ $labels.namespace }} still "
         "reference it: every new pull of a private image from {{ $labels.registry }} will "
         "fail (ImagePullBackOff on the next rollout, reschedule or node).",
     ),
@@ -332,7 +377,8 @@ ALERTS: tuple[Alert, ...] = (
         "A registry credential that pods use expires very soon.",
         "The {{ $labels.kind }} credential for {{ $labels.registry }} in secret "
         "{{ $labels.namespace }}/{{ $labels.secret }} expires in "
-        "{{ $value | humanizeDuration }} and pods in {{ $labels.namespace }} depend on it. "
+        "{{ $value | humanizeDuration }}@inferred@ and pods in {{ $labels.namespace }} depend "
+        "on it. "
         "Long-lived credentials page @critical@ before expiry; short-lived ones (a lifetime "
         "under @soon@, or a kind that is always short-lived) page when less than @percent@ "
         "of their lifetime is left, which means the job that refreshes them has stopped.",
@@ -521,6 +567,7 @@ def alert_rule(c: Config, alert: Alert) -> dict[str, object]:
         "after": c.duration("backoff_stuck_after"),
         "stale": c.duration("registry_probe_stale_after"),
         "for": for_,
+        "inferred": _inferred_words(c),
     }
     expr = alert.expr(c)
     if alert.held:

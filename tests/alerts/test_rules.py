@@ -219,6 +219,34 @@ def test_one_target_down_pages_only_when_the_exporter_is_sharded(tmp_path: Path)
     assert severities(sharded=True) == ["critical", "critical"]
 
 
+def _infers_an_expiry(rule: dict[str, object]) -> bool:
+    return '"expiry", "inferred"' in str(rule["expr"])
+
+
+def test_an_expiry_is_inferred_only_for_the_kinds_with_a_fixed_lifetime(
+    tmp_path: Path, promtool: Path
+) -> None:
+    inferring = {str(rule["alert"]) for rule in load_alert_rules() if _infers_an_expiry(rule)}
+    assert inferring == {"ImagePullCredentialExpired", "ImagePullCredentialExpiryCritical"}
+    critical = next(
+        r for r in load_alert_rules() if r["alert"] == "ImagePullCredentialExpiryCritical"
+    )
+    for kind, lifetime in {"ecr": "43200", "gcp_access_token": "3600"}.items():
+        info = f'imagepull_credential_info{{job="imagepull-exporter", kind="{kind}"}}'
+        assert f"{lifetime} * group without (instance) ({info})" in str(critical["expr"])
+
+    # no kind with a fixed lifetime: nothing to infer, and the rules stay valid
+    rules = _render_with(tmp_path, short_lived_kinds={})
+    assert not any(_infers_an_expiry(rule) for rule in rules)
+    assert not any("inferred" in str(rule["annotations"]) for rule in rules)
+    path = tmp_path / "no-kinds.rules.yml"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "g", "rules": rules}]}))
+    result = subprocess.run(
+        [str(promtool), "check", "rules", str(path)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 ON_OR_BY = re.compile(r"\b(?:on|by|without) \(([^)]*)\)")
 
 
