@@ -17,6 +17,7 @@ from alerts.settings import Config, ConfigError, parse_duration
 
 UNCOVERED = "imagepull_registry_uncovered_pods"
 WAITING_INFO = "imagepull_container_waiting_info"
+AUTH_CAUSES = "auth|denied"
 WAITING_SINCE = "imagepull_container_waiting_since_timestamp_seconds"
 PROBE_RESULT = "imagepull_registry_probe_result"
 PROBE_TIMESTAMP = "imagepull_registry_probe_timestamp_seconds"
@@ -158,21 +159,33 @@ def _covered_hosts(s: Scope) -> str:
 def expr_registry_not_covered(c: Config) -> str:
     s = scope(c)
     by = s.on("namespace", "registry")
+    facts = f'cause=~"{AUTH_CAUSES}"'
+    uncovered = 'covered="false"'
     return (
-        f"{s.one(UNCOVERED)} > 0\n"
-        f"and on ({by}) (\n"
-        f"{indent(promql.failing(s, 'auth|denied', by, c.duration('failure_window')))}\n"
+        "# each failing pod says whether its own pull secrets cover the image's registry\n"
+        f"count by ({by}) (\n"
+        f"  group by ({by}, pod) ({WAITING_INFO}{s.sel(facts, uncovered)})\n"
         ")\n"
-        "# not when a secret pods in the namespace use has a key for that registry: then the\n"
-        "# uncovered pods pull public images and the failing ones fail for another reason\n"
-        f"unless on ({by})\n{_covered_hosts(s)}"
+        "# no per-pod series (the pods restarted, or past --max-failing-containers): pods of\n"
+        "# the namespace that are uncovered, while pulls from the registry fail there\n"
+        "or (\n"
+        f"  {s.one(UNCOVERED)} > 0\n"
+        f"  and on ({by}) (\n"
+        f"{indent(promql.failing(s, AUTH_CAUSES, by, c.duration('failure_window')), 4)}\n"
+        "  )\n"
+        "  # not when a secret pods in the namespace use has a key for that registry: then the\n"
+        "  # uncovered pods pull public images and the failing ones fail for another reason\n"
+        f"  unless on ({by})\n{indent(_covered_hosts(s))}\n"
+        "  # nor when the failing pods say so themselves (covered true or none)\n"
+        f"  unless on ({by}) {WAITING_INFO}{s.sel(facts)}\n"
+        ")"
     )
 
 
 def expr_authentication_failing(c: Config) -> str:
     s = scope(c)
     return promql.failing(
-        s, "auth|denied", s.on("namespace", "registry", "cause"), c.duration("failure_window")
+        s, AUTH_CAUSES, s.on("namespace", "registry", "cause"), c.duration("failure_window")
     )
 
 
@@ -267,12 +280,13 @@ def expr_watch_failing(c: Config) -> str:
 # --- the alerts ---------------------------------------------------------------------------
 
 
-def _pods_query(c: Config, title: str, cause: str | None = None) -> str:
+def _pods_query(c: Config, title: str, cause: str | None = None, covered: str | None = None) -> str:
     """A description sentence listing the pods of the alert's own cluster, job, namespace
     and registry, once each (replicas export the same series), with the alert's cause or
-    ``cause``: `` Waiting pods: api-7d9 worker-5f2.``"""
+    ``cause``, and ``covered`` when given: `` Waiting pods: api-7d9 worker-5f2.``"""
     labels = [*c.target_labels, "namespace", "registry", *([] if cause else ["cause"])]
     matchers = [f"{label}=%q" for label in labels] + ([f'cause=~"{cause}"'] if cause else [])
+    matchers += [f'covered="{covered}"'] if covered else []
     args = " ".join(f"$labels.{label}" for label in labels)
     selector = ", ".join(matchers)
     return (
@@ -335,12 +349,12 @@ def _auth_description(c: Config) -> str:
 
 def _not_covered_description(c: Config) -> str:
     return (
-        "{{ $value }} pod(s) in namespace {{ $labels.namespace }} pull images from "
-        "{{ $labels.registry }} with pull secrets none of which has a key matching "
-        "{{ $labels.registry }}, no pull secret that pods in {{ $labels.namespace }} use "
-        "covers it, and pulls from it fail with auth/denied errors. Add the registry to the "
-        "pods' pull secret (check the registry key for typos)."
-        + _pods_query(c, "Failing pods", cause="auth|denied")
+        "{{ $value }} pod(s) in namespace {{ $labels.namespace }} fail to pull images from "
+        "{{ $labels.registry }} with auth/denied errors, and none of their pull secrets has "
+        "a key matching {{ $labels.registry }}: the kubelet sends no credential for it. Add "
+        "the registry to the pods' pull secret (check the registry key for typos, and that "
+        "every secret the pods reference exists)."
+        + _pods_query(c, "Failing pods", cause=AUTH_CAUSES, covered="false")
     )
 
 

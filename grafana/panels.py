@@ -386,7 +386,7 @@ CONTAINER = f"{ON}, namespace, pod, container"
 # topk: one series per container while replicas disagree on its reason for a scrape
 WAITING_FOR = (
     f"(time() - {NS.one('imagepull_container_waiting_since_timestamp_seconds', agg='min')})"
-    f" * on ({CONTAINER}) group_left (image, registry, reason, cause)"
+    f" * on ({CONTAINER}) group_left (image, registry, reason, cause, covered)"
     f" topk by ({CONTAINER}) (1, {NS.one('imagepull_container_waiting_info')})"
 )
 
@@ -495,8 +495,10 @@ FAILURES = Dashboard(
                 "table",
                 "Containers failing now",
                 "Each container waiting on its image: pod, image, registry, kubelet reason, "
-                "classified cause, and for how long. Yellow after 5 minutes, red after 15 "
-                "(ImagePullBackOffStuck).",
+                "classified cause, whether the pod's own pull secrets cover the registry "
+                "(covered: true, false, or none without any; an auth failure with false is "
+                "ImagePullRegistryNotCovered), and for how long. Yellow after 5 minutes, red "
+                "after 15 (ImagePullBackOffStuck).",
                 _one(WAITING_FOR),
                 width=24,
                 height=9,
