@@ -109,12 +109,17 @@ def api(cluster: Path) -> Iterator[client.CoreV1Api]:
         yield client.CoreV1Api(api_client)
 
 
-@pytest.fixture(scope="module")
-def namespace(api: client.CoreV1Api) -> Iterator[str]:
-    name = f"imagepull-e2e-{uuid.uuid4().hex[:6]}"
+def temporary_namespace(api: client.CoreV1Api, prefix: str) -> Iterator[str]:
+    """A namespace of a random name under ``prefix``, deleted afterwards (a fixture body)."""
+    name = f"{prefix}-{uuid.uuid4().hex[:6]}"
     api.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
     yield name
     api.delete_namespace(name)
+
+
+@pytest.fixture(scope="module")
+def namespace(api: client.CoreV1Api) -> Iterator[str]:
+    yield from temporary_namespace(api, "imagepull-e2e")
 
 
 def samples(url: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:

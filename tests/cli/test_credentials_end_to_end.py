@@ -14,7 +14,6 @@ import json
 import shutil
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +25,7 @@ import yaml
 from kubernetes import client
 
 from exporter.metrics.credentials import METRICS
-from tests.cli.conftest import DEADLINE, samples, start_exporter, stop
+from tests.cli.conftest import DEADLINE, samples, start_exporter, stop, temporary_namespace
 
 KUBECTL = shutil.which("kubectl")
 pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl not installed")
@@ -161,10 +160,7 @@ def metrics_url(cluster: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def other_namespace(api: client.CoreV1Api) -> Iterator[str]:
-    name = f"imagepull-e2e-b-{uuid.uuid4().hex[:6]}"
-    api.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
-    yield name
-    api.delete_namespace(name)
+    yield from temporary_namespace(api, "imagepull-e2e-b")
 
 
 def _pod(

@@ -287,8 +287,11 @@ def _create_namespace(simulator_url: str, namespace: str) -> None:
     )
 
 
-def add_malformed_secret(simulator_url: str, namespace: str = "e2e-broken") -> None:
-    """A pull secret whose ``auth`` is not base64, in a namespace of its own."""
+def _add_pull_secret(
+    simulator_url: str, namespace: str, metadata: dict[str, object], dockerconfig: str
+) -> None:
+    """A ``kubernetes.io/dockerconfigjson`` secret (``dockerconfig``: the data, base64) in
+    a new namespace."""
     _create_namespace(simulator_url, namespace)
     http_json(
         f"{simulator_url}/api/v1/namespaces/{namespace}/secrets",
@@ -296,37 +299,28 @@ def add_malformed_secret(simulator_url: str, namespace: str = "e2e-broken") -> N
         body={
             "apiVersion": "v1",
             "kind": "Secret",
-            "metadata": {"name": "broken-pull", "namespace": namespace},
+            "metadata": {**metadata, "namespace": namespace},
             "type": "kubernetes.io/dockerconfigjson",
-            # the API server checks only that this is JSON; the exporter finds the problem
-            "data": {".dockerconfigjson": MALFORMED_DOCKERCONFIG},
+            "data": {".dockerconfigjson": dockerconfig},
         },
     )
 
 
+def add_malformed_secret(simulator_url: str, namespace: str = "e2e-broken") -> None:
+    """A pull secret whose ``auth`` is not base64, in a namespace of its own: the API
+    server checks only that it is JSON; the exporter finds the problem."""
+    _add_pull_secret(simulator_url, namespace, {"name": "broken-pull"}, MALFORMED_DOCKERCONFIG)
+
+
 def add_expiring_secret(simulator_url: str, namespace: str = "e2e-expiring") -> None:
     """A long-lived Quay robot credential whose owner declared it expires in 5 days."""
-    _create_namespace(simulator_url, namespace)
     expires = time.strftime(
         "%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + EXPIRING_IN_DAYS * 86400)
     )
     auth = base64.b64encode(b"acme+deployer:robot-token-e2e").decode()
     config = json.dumps({"auths": {"quay.io": {"auth": auth}}}).encode()
-    http_json(
-        f"{simulator_url}/api/v1/namespaces/{namespace}/secrets",
-        method="POST",
-        body={
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": {
-                "name": "quay-robot",
-                "namespace": namespace,
-                "annotations": {"imagepull-exporter/expires-at": expires},
-            },
-            "type": "kubernetes.io/dockerconfigjson",
-            "data": {".dockerconfigjson": base64.b64encode(config).decode()},
-        },
-    )
+    metadata = {"name": "quay-robot", "annotations": {"imagepull-exporter/expires-at": expires}}
+    _add_pull_secret(simulator_url, namespace, metadata, base64.b64encode(config).decode())
 
 
 def add_public_uncovered_pod(simulator_url: str, namespace: str = "platform") -> None:
