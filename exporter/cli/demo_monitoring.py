@@ -194,11 +194,21 @@ class MonitoringStack:
     alertmanager_url: str
     processes: list[asyncio.subprocess.Process] = field(default_factory=list)
     poll_interval: float = 1.0
+    evaluation_interval: float = 1.0
+    """Prometheus' ``evaluation_interval`` (``prometheus_config``'s ``interval``)."""
+
+    first_scrape_timeout: float = 15.0
 
     async def alerts_changes(self) -> AsyncGenerator[str, None]:
-        """Lines as alerts become pending, fire and resolve, polled from Prometheus."""
+        """Lines as alerts become pending, fire and resolve, polled from Prometheus.
+
+        Polling starts once Prometheus has scraped the exporter (or tried to): a rule
+        evaluated before the first scrape sees no ``up`` at all, and the demo would open on
+        a pending ImagePullExporterDown that resolves a second later.
+        """
         known: dict[tuple[str, tuple[tuple[str, str], ...]], AlertState] = {}
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
+            await self._first_scrape(session)
             while True:
                 try:
                     async with session.get(f"{self.prometheus_url}/api/v1/alerts") as response:
@@ -216,6 +226,26 @@ class MonitoringStack:
                         yield alert.describe("resolved")
                 known = current
                 await asyncio.sleep(self.poll_interval)
+
+    async def _first_scrape(self, session: aiohttp.ClientSession) -> None:
+        """Until ``up`` of the exporter's job exists (whatever its value), then two
+        evaluation intervals, so that no alert still stands from an evaluation before it;
+        at most :attr:`first_scrape_timeout` seconds."""
+        deadline = asyncio.get_running_loop().time() + self.first_scrape_timeout
+        query = {"query": f'up{{job="{JOB}"}}'}
+        while asyncio.get_running_loop().time() < deadline:
+            try:
+                async with session.get(
+                    f"{self.prometheus_url}/api/v1/query", params=query
+                ) as response:
+                    payload: object = await response.json()
+            except (aiohttp.ClientError, TimeoutError, ValueError):
+                payload = None
+            data = payload.get("data") if isinstance(payload, dict) else None
+            if isinstance(data, dict) and data.get("result"):
+                await asyncio.sleep(2 * self.evaluation_interval)
+                return
+            await asyncio.sleep(self.poll_interval)
 
     async def stop(self) -> None:
         for process in self.processes:

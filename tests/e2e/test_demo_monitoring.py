@@ -12,10 +12,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 import yaml
+from aiohttp import web
 
 from exporter.cli.demo_monitoring import (
     DISABLE_ENV,
     SHIPPED_RULES,
+    MonitoringStack,
     parse_alerts,
     prometheus_config,
     rules_with_for,
@@ -57,6 +59,43 @@ def test_alert_lines_name_the_alert_its_labels_and_severity() -> None:
         "A registry credential that pods use has expired.",
         "pending: ImagePullExporterDown{} [warning] Prometheus cannot scrape imagepull-exporter.",
     ]
+
+
+async def test_alerts_are_reported_from_the_first_scrape_on() -> None:
+    """Before Prometheus has scraped the exporter, rules see no ``up`` and ExporterDown goes
+    pending for an evaluation: the demo must not open on it."""
+    queries = 0
+    after_scrape = {"status": "success", "data": {"alerts": PENDING_DOWN["data"]["alerts"][1:]}}
+
+    async def query(request: web.Request) -> web.Response:
+        nonlocal queries
+        queries += 1
+        assert request.query["query"] == 'up{job="imagepull-exporter"}'
+        result = [{"metric": {}, "value": [0, "1"]}] if queries >= 3 else []
+        return web.json_response({"status": "success", "data": {"result": result}})
+
+    async def alerts(request: web.Request) -> web.Response:
+        return web.json_response(after_scrape if queries >= 3 else PENDING_DOWN)
+
+    app = web.Application()
+    app.router.add_get("/api/v1/query", query)
+    app.router.add_get("/api/v1/alerts", alerts)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        stack = MonitoringStack(
+            f"http://127.0.0.1:{port}", "", poll_interval=0.05, evaluation_interval=0.05
+        )
+        changes = stack.alerts_changes()
+        line = await asyncio.wait_for(anext(changes), timeout=10)
+        await changes.aclose()
+    finally:
+        await runner.cleanup()
+    assert queries == 3
+    assert line.startswith("firing: ImagePullCredentialExpired{"), line
 
 
 @pytest.mark.parametrize("payload", [None, {}, {"data": {"alerts": "x"}}, {"data": []}])
