@@ -4,6 +4,7 @@ TLS: tokens, exec plugins, contexts, in-cluster service accounts, CA verificatio
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from kubernetes.config import incluster_config
 from exporter.kube.client import KubeClient
 from exporter.kube.config import load_api_config
 from exporter.kube.errors import ConfigError, StreamError
+from exporter.logs import configure_logging
 from exporter.simulator import Simulator
 
 TOKEN = "config-test-token"
@@ -93,6 +95,54 @@ async def test_exec_plugin_provides_the_token(tls_sim: Simulator, tmp_path: Path
     }
     assert "default" in await namespaces(write(tmp_path, config))
     assert calls.read_text()  # the plugin really ran
+
+
+async def test_a_failing_token_refresh_logs_nothing_of_the_plugins_stderr(
+    tls_sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The kubernetes package logs an exec plugin's stderr whenever it fails, also at a
+    refresh long after start-up (outside load_api_config's capture), and keeps the last
+    token."""
+    canary = "token=CANARY-exec-stderr-4f1d"
+    plugin, calls = tmp_path / "plugin.py", tmp_path / "calls"
+    # The credential expired at once: every request runs the plugin again; the second
+    # run fails, printing a secret to stderr as real plugins do.
+    credential = {
+        "apiVersion": "client.authentication.k8s.io/v1",
+        "kind": "ExecCredential",
+        "status": {"token": TOKEN, "expirationTimestamp": "2000-01-01T00:00:00Z"},
+    }
+    plugin.write_text(
+        "import json, pathlib, sys\n"
+        f"p = pathlib.Path({str(calls)!r})\n"
+        "n = len(p.read_text()) if p.exists() else 0\n"
+        "p.write_text('x' * (n + 1))\n"
+        f"if n:\n    sys.stderr.write({canary!r})\n    sys.exit(1)\n"
+        f"print(json.dumps({credential!r}))\n"
+    )
+    config = kubeconfig_of(tls_sim, tmp_path)
+    config["users"][0]["user"] = {
+        "exec": {
+            "apiVersion": "client.authentication.k8s.io/v1",
+            "command": sys.executable,
+            "args": [str(plugin)],
+            "interactiveMode": "Never",
+        }
+    }
+    api = load_api_config(write(tmp_path, config))
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    configure_logging("info", "text")
+    try:
+        # the package keeps the last token (the API then answers 401, a watch error)
+        await api.authorization()
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+    assert len(calls.read_text()) >= 2  # the refresh really ran the plugin again
+    err = capsys.readouterr().err
+    assert "withheld" in err  # the package's error is still seen, without its text
+    assert "CANARY" not in err
 
 
 async def test_context_selects_cluster_and_namespace(tls_sim: Simulator, tmp_path: Path) -> None:
