@@ -131,17 +131,19 @@ def short_lived(
     return f"(\n  {body}\n) < {max_lifetime} > 0"
 
 
-def failure_increase(s: Scope, window: str, *matchers: str) -> str:
+def failure_increase(s: Scope, window: str, *matchers: str, lookback: str = "1d") -> str:
     """Pull failures counted over ``window`` per failure series, across replicas.
 
     ``increase()`` never counts the first sample of a series, and the exporter publishes a
-    series only from its first failure (older Events are its baseline): a series that did
-    not exist ``window`` ago counts whole.
+    series only from its first failure (older Events are its baseline): a series that had
+    no sample in the ``lookback`` before the window is new, and counts whole. Not "no
+    sample ``window`` ago": a failed scrape then (or a gap longer than the 5 m staleness)
+    would make an old counter look new and count its whole lifetime again.
     """
     series = f"{FAILURES}{s.sel(*matchers)}"
     return (
         f"max without ({s.replicas}) (\n"
-        f"  ({series} unless {series} offset {window})\n"
+        f"  ({series} unless last_over_time({series}[{lookback}] offset {window}))\n"
         f"  or increase({series}[{window}])\n"
         ")"
     )

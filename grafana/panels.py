@@ -113,7 +113,9 @@ def _over_the_range(scope: Scope, *matchers: str) -> str:
     across exporter restarts: per step, the replicas' failures of that step (see
     promql.failure_increase), summed over the range's steps."""
     step = "$__rate_interval"
-    return f"sum_over_time(({promql.failure_increase(scope, step, *matchers)})[$__range:{step}])"
+    # per step, a 1 h lookback (not the rules' day) keeps long ranges cheap to evaluate
+    per_step = promql.failure_increase(scope, step, *matchers, lookback="1h")
+    return f"sum_over_time(({per_step})[$__range:{step}])"
 
 
 def _per_instance_over_the_range(metric: str) -> str:
