@@ -20,9 +20,9 @@
 >>> print(write_command("pull", "shop", DOCKER_CONFIG_JSON_TYPE,
 ...                     [login_for("ghcr.io", "github_pat")], exists=True))
 read -rsp 'new token for ghcr.io: ' TOKEN_1 && [ -n "$TOKEN_1" ] && export TOKEN_1 \
-&& config="$(jq -nc --arg r1 ghcr.io --arg u1 <user> '...')" && printf '%s' "$config" \
-| kubectl create secret docker-registry pull --from-file=.dockerconfigjson=/dev/stdin \
---namespace shop --dry-run=client -o yaml | kubectl apply -f -; unset TOKEN_1 config
+&& config="$(jq -nc --arg r1 ghcr.io --arg u1 <user> '...')" && export config \
+&& kubectl get secret pull --namespace shop -o json | jq '.data[".dockerconfigjson"] = \
+($ENV.config | @base64) | del(...)' | kubectl replace -f -; unset TOKEN_1 config
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from exporter.credentials.ecr import is_ecr_registry
 from exporter.credentials.kinds import ACR_USERNAME, GCP_ACCESS_TOKEN_USERNAME
 from exporter.credentials.problems import DATA_KEY_BY_TYPE, DOCKER_CONFIG_JSON_TYPE
 
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 USER = "<user>"
 REGISTRY = "<registry>"
 WORKLOAD = "deployment/<workload>"
@@ -160,12 +161,23 @@ def write_command(
     name: str, namespace: str, secret_type: str, logins: Sequence[Login], *, exists: bool
 ) -> str:
     """Overwrite all of the data of ``name`` (``exists``), or create it, with one entry per
-    login. A new secret is created, not applied: ``kubectl apply`` would copy the data into
-    its last-applied-configuration annotation."""
-    write = _create_secret(name, namespace, secret_type)
+    login. Never ``kubectl apply``: it would copy the data, token and all, into the
+    last-applied-configuration annotation, where ``kubectl describe`` shows it. An existing
+    secret is rewritten in place (its labels and annotations kept, that annotation
+    dropped, and ``replace`` refuses to overwrite a change made since the ``get``)."""
+    steps = [_get_tokens(logins), _make_config(secret_type, logins)]
     if exists:
-        write += " --dry-run=client -o yaml | kubectl apply -f -"
-    steps = [_get_tokens(logins), _make_config(secret_type, logins), write]
+        program = (
+            f'.data["{DATA_KEY_BY_TYPE[secret_type]}"] = ($ENV.config | @base64) '
+            f'| del(.metadata.annotations["{LAST_APPLIED}"])'
+        )
+        steps += [
+            "export config",
+            f"kubectl get secret {_word(name)} --namespace {_word(namespace)} -o json "
+            f"| jq '{program}' | kubectl replace -f -",
+        ]
+    else:
+        steps.append(_create_secret(name, namespace, secret_type))
     return " && ".join(steps) + _unset(logins, "config")
 
 
@@ -218,7 +230,7 @@ def copy_command(name: str, source: str, target: str) -> str:
     program = (
         "{apiVersion, kind, type, data, metadata: {name: .metadata.name, annotations: "
         "((.metadata.annotations // {}) "
-        '| del(.["kubectl.kubernetes.io/last-applied-configuration"]))}}'
+        f'| del(.["{LAST_APPLIED}"]))}}}}'
     )
     return (
         f"kubectl get secret {_word(name)} --namespace {_word(source)} -o json "

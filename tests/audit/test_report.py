@@ -188,11 +188,15 @@ def test_a_single_registry_secret_is_rewritten_whole() -> None:
     assert steps(commands[0]) == [
         *token_steps("ghcr.io"),
         new_config("ghcr.io"),
-        "printf '%s' \"$config\" | kubectl create secret docker-registry ghcr "
-        "--from-file=.dockerconfigjson=/dev/stdin --namespace a --dry-run=client -o yaml "
-        "| kubectl apply -f -",
+        "export config",
+        "kubectl get secret ghcr --namespace a -o json | jq "
+        '\'.data[".dockerconfigjson"] = ($ENV.config | @base64) '
+        '| del(.metadata.annotations["kubectl.kubernetes.io/last-applied-configuration"])\' '
+        "| kubectl replace -f -",
     ]
     assert commands[0].endswith("; unset TOKEN_1 config")
+    # kubectl apply would copy the new token into its last-applied annotation
+    assert "kubectl apply" not in commands[0]
 
 
 def test_a_legacy_dockercfg_secret_is_edited_not_turned_into_dockerconfigjson() -> None:
@@ -222,7 +226,8 @@ def test_an_unparsable_secret_is_recreated_with_what_its_pods_need() -> None:
     [commands] = fixes_for(rep, "bad")
     [command] = commands
     assert steps(command)[:4] == [*token_steps("quay.io"), new_config("quay.io")]
-    assert steps(command)[-1].endswith(" --dry-run=client -o yaml | kubectl apply -f -")
+    assert steps(command)[-1].startswith("kubectl get secret bad --namespace a -o json | jq ")
+    assert steps(command)[-1].endswith(" | kubectl replace -f -")
 
 
 def test_a_missing_secret_gets_only_the_registries_no_other_secret_covers() -> None:

@@ -120,9 +120,10 @@ async def test_planted_problems_and_fixes(planted: Path) -> None:
     assert "EXPIRED 8h ago" in out
     assert "read -rsp 'new token for ghcr.io: ' TOKEN_1 && " in out
     assert (
-        "kubectl create secret docker-registry ghcr-pull --from-file=.dockerconfigjson=/dev/stdin "
-        "--namespace shop --dry-run=client -o yaml | kubectl apply -f -; unset TOKEN_1 config"
+        "&& export config && kubectl get secret ghcr-pull --namespace shop -o json | jq "
     ) in out
+    assert "| kubectl replace -f -; unset TOKEN_1 config" in out
+    assert "kubectl apply" not in out
     assert "kubectl rollout restart deployment/api --namespace shop" in out
     assert "exists in namespace other" in out
     assert "kubectl get secret quay-pull --namespace other -o json | jq " in out
@@ -173,8 +174,8 @@ async def test_demo_names_each_problem(demo: Path) -> None:
     ecr = next(line for line in out.splitlines() if line.startswith("checkout   ecr-pull"))
     assert "expiring" in ecr
     assert 'TOKEN_1="$(aws ecr get-login-password --region eu-west-1)"' in out
-    assert "kubectl create secret docker-registry ecr-pull --from-file=" in out
-    assert "kubectl create secret docker-registry ghcr-pull --from-file=" in out
+    assert "kubectl get secret ecr-pull --namespace checkout -o json | jq " in out
+    assert "kubectl get secret ghcr-pull --namespace payments -o json | jq " in out
     assert "kubectl rollout restart deployment/payments-api --namespace payments" in out
     assert "kubectl get secret quay-pull --namespace default -o json | jq " in out
     assert "kubectl rollout restart deployment/web-frontend --namespace web" in out
@@ -282,6 +283,13 @@ async def test_fixes_run_as_printed_and_keep_what_works(tmp_path: Path) -> None:
             "kubectl annotate secret multi --namespace shop "
             f"imagepull-exporter/expires-at.ghcr.io={expired}",
             "kubectl create secret generic tool-creds --namespace shop --from-literal=password=x",
+            # one registry, expired, last written by kubectl apply (its old token sits in
+            # the last-applied annotation), with an annotation of its owner's
+            "kubectl create secret docker-registry solo --namespace shop "
+            "--docker-server=quay.io --docker-username=bot --docker-password=old "
+            "--dry-run=client -o yaml | kubectl apply -f -",
+            f"kubectl annotate secret solo --namespace shop team=payments "
+            f"imagepull-exporter/expires-at={expired}",
             "kubectl create secret docker-registry shared --namespace other "
             "--docker-server=harbor.example.com --docker-username=robot --docker-password=h",
         ):
@@ -290,11 +298,12 @@ async def test_fixes_run_as_printed_and_keep_what_works(tmp_path: Path) -> None:
         sim.create(_pod("shop", "api-7d9f8b6c5d-x2k4q", "ghcr.io/acme/api:1", "multi"))
         sim.create(_pod("shop", "tool-0", "harbor.example.com/t/tool:1", "tool-creds"))
         sim.create(_pod("shop", "web-5f7d8c9b4-fz9xl", "harbor.example.com/t/web:1", "shared"))
+        sim.create(_pod("shop", "solo-0", "quay.io/acme/solo:1", "solo"))
 
         status, out, _ = await _check("--kubeconfig", str(kubeconfig), "-o", "json")
         assert status == 1
         fixes = {f["problem"].partition(":")[0]: f["commands"] for f in json.loads(out)["fixes"]}
-        assert sorted(fixes) == ["shop/multi", "shop/shared", "shop/tool-creds"]
+        assert sorted(fixes) == ["shop/multi", "shop/shared", "shop/solo", "shop/tool-creds"]
         later = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 90 * 86400))
         argv_log = tmp_path / "argv.log"
         path = _argv_recorders(tmp_path, argv_log)
@@ -321,5 +330,11 @@ async def test_fixes_run_as_printed_and_keep_what_works(tmp_path: Path) -> None:
         assert sim.get("secrets", "shop", "tool-creds")["type"] == "kubernetes.io/dockerconfigjson"
         assert list(_docker_config(sim, "shop", "tool-creds")) == ["harbor.example.com"]
         assert _docker_config(sim, "shop", "shared") == _docker_config(sim, "other", "shared")
+        assert _docker_config(sim, "shop", "solo") == {
+            "quay.io": {"username": "robot", "password": FRESH_TOKEN, "auth": fresh}
+        }
+        solo = sim.get("secrets", "shop", "solo")["metadata"].get("annotations", {})
+        assert solo.get("team") == "payments"  # the owner's annotations are kept
+        assert "kubectl.kubernetes.io/last-applied-configuration" not in solo
     finally:
         await sim.stop()
