@@ -32,6 +32,8 @@ from exporter.kube.errors import (
 )
 
 log = logging.getLogger(__name__)
+YIELD_EVERY = 128
+"""Objects of a LIST page applied between two yields to the event loop."""
 
 
 class Sink(Protocol):
@@ -186,6 +188,9 @@ class Reflector:
         while the sink works: two pages at most are held, never the whole list.
         """
         self.sink.begin_relist(initial=not self.status.synced)
+        # Progress means a watch event since this LIST began: a 410 for an expired
+        # continue token mid-list must be paced like any other repeated 410.
+        self._progressed = False
         fetch = asyncio.ensure_future(self._page(""))
         while True:
             page = await fetch
@@ -194,9 +199,15 @@ class Reflector:
             continue_token = str(metadata.get("continue") or "")
             if continue_token:
                 fetch = asyncio.ensure_future(self._page(continue_token))
+                # The sink is synchronous: without a yield the request would leave only
+                # once this page is applied. One sends it when the credential is at hand;
+                # the yields below let an off-thread refresh (in-cluster, exec) finish.
+                await asyncio.sleep(0)
             try:
-                for item in _items(page):
+                for n, item in enumerate(_items(page), 1):
                     self.sink.upsert(item)
+                    if n % YIELD_EVERY == 0:
+                        await asyncio.sleep(0)
             except BaseException:
                 fetch.cancel()
                 raise
@@ -205,7 +216,6 @@ class Reflector:
                 break
         self.sink.end_relist()
         self._healthy(progress=False)
-        self._progressed = False
         self.status.synced = True
         return str(metadata.get("resourceVersion") or "")
 

@@ -266,6 +266,34 @@ async def test_repeated_410_relists_with_back_off(simulator: Simulator, kubeconf
         await client.close()
 
 
+async def test_expired_continue_tokens_after_a_healthy_watch_are_paced(
+    simulator: Simulator, kubeconfig: Path
+) -> None:
+    # A watch that delivered events, then a 410 and a relist whose continue token keeps
+    # expiring: the events came before this LIST, so they must not skip the back-off.
+    for n in range(6):
+        simulator.create(service_account(f"paced-{n}"))
+    client = KubeClient(load_api_config(str(kubeconfig)))
+    store, status = CountingLists(), ReflectorStatus()
+    paced = ReflectorSettings(page_size=2, inactivity_timeout=5, backoff_initial=0.2)
+    target = WatchTarget("serviceaccounts", "/api/v1/serviceaccounts")
+    task = asyncio.create_task(Reflector(client, target, store, paced, status).run())
+    try:
+        await eventually(lambda: status.synced)
+        simulator.create(service_account("paced-event"))  # a watch event: progress
+        await eventually(lambda: store._store.get(("default", "paced-event")) is not None)
+        simulator.inject(ExpireContinue(resource="serviceaccounts", times=10_000))
+        assert simulator.break_watches("serviceaccounts", Gone()) == 1
+        await eventually(lambda: status.restarts["gone"] >= 3)
+        lists = store.lists
+        await asyncio.sleep(1.0)
+        assert store.lists - lists <= 4
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await client.close()
+
+
 class RecordingSimulator(Simulator):
     """The simulator, remembering the query of every API request."""
 
