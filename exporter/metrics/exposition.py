@@ -290,7 +290,7 @@ class Exposition:
             if left >= len(part.series):
                 kept.append(part.lines)
             elif left > 0:
-                kept.append(b"".join(part.lines.splitlines(keepends=True)[:left]))
+                kept.append(_first_lines(part.lines, left))
                 dropped += part.series[left:]
             else:
                 dropped += part.series
@@ -348,3 +348,13 @@ class Exposition:
         if openmetrics_format:
             parts.append(OPENMETRICS_EOF)
         return b"".join(parts)
+
+
+def _first_lines(lines: bytes, count: int) -> bytes:
+    """The first ``count`` lines of ``lines``, one per series. Only ``\\n`` ends a line:
+    label values escape it, but not a carriage return, which ``splitlines`` would also
+    split on (a pod name is cluster data)."""
+    end = -1
+    for _ in range(count):
+        end = lines.index(b"\n", end + 1)
+    return lines[: end + 1]

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.metrics.exposition import Exposition
 from exporter.metrics.failures import INVALID_IMAGE, image_label
@@ -178,3 +179,18 @@ def test_coverage_follows_the_secrets() -> None:
     assert 'covered="false"' in samples(exposition, "imagepull_container_waiting_info")[0]
     secrets.upsert(_pull_secret("regcred", "ghcr.io"))  # the fix: a key for ghcr.io
     assert 'covered="true"' in samples(exposition, "imagepull_container_waiting_info")[0]
+
+
+@pytest.mark.parametrize("cap", [1, 2])
+def test_a_carriage_return_in_a_label_does_not_break_the_cap(cap: int) -> None:
+    """Label values escape newlines, not carriage returns: the cap cuts at newlines only."""
+    state = ClusterState()
+    pods = state.pods.partition()
+    for name in ("p1\rx", "p2", "p3"):
+        pods.upsert(waiting_pod(name, "ghcr.io/acme/app:1"))
+    exposition = Exposition(state, limits=Limits(max_failing_containers=cap))
+    text = exposition.render().decode()
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    kept = [s.labels["pod"] for s in families["imagepull_container_waiting_info"].samples]
+    assert kept == ["p1\rx", "p2"][:cap]
+    assert dropped(exposition) == 3 - cap
