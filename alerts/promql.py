@@ -21,6 +21,7 @@ ROTATED = "imagepull_secret_last_rotated_timestamp_seconds"
 REFERENCING = "imagepull_secret_referencing_pods"
 WAITING = "imagepull_containers_waiting"
 FAILURES = "imagepull_failures_total"
+SYNCED = "imagepull_exporter_synced"
 INFERRED_LABEL = "expiry"
 """Set to ``inferred`` on an alert whose expiry was inferred (see :func:`inferred_expiry`)."""
 
@@ -162,18 +163,21 @@ def failing(s: Scope, causes: str, by: str, window: str) -> str:
 
 def held(s: Scope, expr: str, grace: str) -> str:
     """``expr``, or its last result of the past ``grace`` while no exporter target of its
-    cluster is up: while an exporter restarts its series vanish for a scrape or two, and
-    without this every pending alert would start its ``for:`` again and every firing one
-    would resolve and page anew. When a target is up, a vanished series is a fact that
+    cluster is up and synced: while an exporter restarts its series vanish until its first
+    LIST completes (it serves only its self-metrics until then, ``SYNCED`` 0), and without
+    this every pending alert would start its ``for:`` again and every firing one would
+    resolve and page anew. When a synced target is up, a vanished series is a fact that
     ended, and the alert resolves at once."""
+    targets = ", ".join(s.target_labels)
     return (
         "(\n"
         f"{indent(expr)}\n"
         ")\n"
-        "# the last result while no exporter target is up (a restart): `for:` keeps counting\n"
+        "# the last result while no exporter target is up and synced (a restart): `for:`\n"
+        "# keeps counting\n"
         "or (\n"
         f"  last_over_time((\n{indent(expr, 4)}\n  )[{grace}:])\n"
-        f"  unless on ({', '.join(s.target_labels)}) up{s.sel()} == 1\n"
+        f"  unless on ({targets}) max by ({targets}) ({SYNCED}{s.sel()}) == 1\n"
         ")"
     )
 

@@ -124,7 +124,11 @@ class Exporter:
             self._spawn(prober, "registry probe")
         self._spawn(self._keep_warm(), "exposition warmer")
         app = build_app(
-            lambda openmetrics: self.exposition.render(openmetrics_format=openmetrics),
+            # Before the first sync, self-metrics only: a half-listed cluster would show
+            # every pull secret not listed yet as missing, and page.
+            lambda openmetrics: self.exposition.render(
+                openmetrics_format=openmetrics, self_only=not self.state.synced
+            ),
             ready=lambda: self.state.synced,
             telemetry_path=self.settings.telemetry_path,
         )

@@ -39,11 +39,26 @@ def _series_dropped(view: ClusterView) -> Iterator[Sample]:
         yield (metric,), float(count)
 
 
+def _synced(view: ClusterView) -> Iterator[Sample]:
+    yield (), 1.0 if view.state.synced else 0.0
+
+
 def _build_info(view: ClusterView) -> Iterator[Sample]:
     yield (view.version,), 1.0
 
 
+SYNCED = "imagepull_exporter_synced"
+
 METRICS = (
+    MetricSpec(
+        SYNCED,
+        "gauge",
+        "1 once every list+watch has completed its first LIST; 0 before, while only these "
+        "imagepull_exporter_* self-metrics are served (a half-listed cluster would show "
+        "every secret not yet listed as missing).",
+        (),
+        _synced,
+    ),
     MetricSpec(
         "imagepull_exporter_watch_up",
         "gauge",

@@ -31,6 +31,8 @@ from exporter.probe.results import ProbeResults
 from exporter.state.cluster import ClusterState
 
 OPENMETRICS_EOF = b"# EOF\n"
+SELF_PREFIX = "imagepull_exporter_"
+"""The exporter's self-metrics, served even before the first sync."""
 _go_float = cast(Callable[[float], str], floatToGoString)  # untyped in prometheus_client
 
 
@@ -144,6 +146,7 @@ class Exposition:
     ) -> None:
         self._state = state
         self._catalog = tuple(catalog) if catalog is not None else all_metrics()
+        self._self_metrics = tuple(s for s in self._catalog if s.name.startswith(SELF_PREFIX))
         self._limits = limits or Limits()
         self._extra = tuple(extra)
         self._probe = probe
@@ -236,12 +239,16 @@ class Exposition:
             part = family.parts[namespace] = self._part(spec, view.scoped(namespace), key)
         return part
 
-    def _refresh(self, view: ClusterView) -> list[tuple[MetricSpec, _Family]]:
-        """Every family, brought up to date where its inputs changed."""
-        for _ in self._part_steps():
+    def _refresh(
+        self, view: ClusterView, specs: Sequence[MetricSpec] | None = None
+    ) -> list[tuple[MetricSpec, _Family]]:
+        """The families of ``specs`` (the catalog), brought up to date where their inputs
+        changed."""
+        specs = self._catalog if specs is None else specs
+        for _ in self._part_steps(specs):
             pass
         current = []
-        for spec in self._catalog:
+        for spec in specs:
             if not self._stale(spec):
                 current.append((spec, self._families[spec.name]))
                 continue
@@ -261,10 +268,11 @@ class Exposition:
             current.append((spec, family))
         return current
 
-    def _part_steps(self) -> Iterator[None]:
+    def _part_steps(self, catalog: Sequence[MetricSpec] | None = None) -> Iterator[None]:
         """Bring the stale families' parts up to date a namespace at a time (its joins are
         computed once for all of them, then dropped), yielding after each namespace."""
-        specs = [s for s in self._catalog if s.scope == "namespace" and self._stale(s)]
+        catalog = self._catalog if catalog is None else catalog
+        specs = [s for s in catalog if s.scope == "namespace" and self._stale(s)]
         wanted = {spec.name: set(self._namespaces([spec])) for spec in specs}
         view, global_key = self._view(), self._global_versions()
         for namespace in sorted(set().union(*wanted.values())):
@@ -337,10 +345,12 @@ class Exposition:
             families.append(metric)
         return families
 
-    def render(self, *, openmetrics_format: bool = False) -> bytes:
-        """The exposition of the catalog and the extra collectors, in one format."""
+    def render(self, *, openmetrics_format: bool = False, self_only: bool = False) -> bytes:
+        """The exposition of the catalog and the extra collectors, in one format; with
+        ``self_only`` (before every initial LIST completed) of the self-metrics alone."""
         parts = []
-        for spec, family in self._refresh(self._view()):
+        specs = self._self_metrics if self_only else self._catalog
+        for spec, family in self._refresh(self._view(), specs):
             parts.append(self._headers[(spec.name, openmetrics_format)])
             parts.append(family.body)
         extra = [family for collector in self._extra for family in collector.collect()]

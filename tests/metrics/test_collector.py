@@ -33,6 +33,7 @@ def test_self_metrics_golden() -> None:
     sink.upsert({"metadata": {"namespace": "a", "name": "default"}})
     lines = [line for line in render(state).splitlines() if not line.startswith("#")]
     assert lines == [
+        "imagepull_exporter_synced 0.0",
         'imagepull_exporter_watch_up{resource="pods"} 0.0',
         'imagepull_exporter_watch_up{resource="secrets"} 1.0',
         'imagepull_exporter_last_event_timestamp_seconds{resource="pods"} 200.0',
