@@ -35,12 +35,15 @@ class Cause(StrEnum):
 
 _HINTS: dict[Cause, str] = {
     Cause.AUTH: (
-        "The registry rejected or did not get credentials: refresh the pull secret "
-        "(kubectl create secret docker-registry NAME --docker-server=REGISTRY "
-        "--docker-username=USER --docker-password=TOKEN --dry-run=client -o yaml "
-        "| kubectl apply -f -), check the pod or its service account lists it in "
-        "imagePullSecrets, then restart the pods. Harbor also answers 401 'unauthorized to "
-        "access repository' to a robot account without pull permission on the project."
+        "The registry rejected or did not get credentials: refresh the pull secret with the "
+        "command imagepull-exporter check prints for it, or put_pull_secret from "
+        "docs/runbooks.md: both take the token at a prompt or on stdin and keep the secret's "
+        "other registries (kubectl create secret docker-registry --docker-password would put "
+        "the token on the command line, and applying its output would copy it into the "
+        "last-applied annotation). Then check the pod or its service account lists the "
+        "secret in imagePullSecrets and restart the pods. Harbor also answers 401 "
+        "'unauthorized to access repository' to a robot account without pull permission on "
+        "the project."
     ),
     Cause.DENIED: (
         "The credentials are valid but may not read this repository (or it does not "

@@ -192,8 +192,11 @@ def test_every_cause_has_a_one_line_hint() -> None:
         text = hint(cause)
         assert text
         assert "\n" not in text
-    assert "kubectl create secret docker-registry" in hint(Cause.AUTH)
-    assert "kubectl apply -f -" in hint(Cause.AUTH)
+    # the auth hint points at fixes that keep the token off command lines and annotations
+    assert "imagepull-exporter check" in hint(Cause.AUTH)
+    assert "put_pull_secret" in hint(Cause.AUTH)
+    assert "--docker-password=" not in hint(Cause.AUTH)
+    assert "kubectl apply" not in hint(Cause.AUTH)
 
 
 def test_the_cause_values_are_the_label_values() -> None:
