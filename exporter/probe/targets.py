@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from exporter.credentials import Credential, registry_matches
+from exporter.credentials import Credential, key_matches
 from exporter.credentials.registry_keys import DEFAULT_REGISTRY_KEY
 from exporter.images.reference import DOCKER_HUB, parse_image
 from exporter.probe.settings import ProbeSettings
@@ -81,7 +81,7 @@ def _groups(state: ClusterState) -> dict[tuple[str, str], _Group]:
             for credential in _first_per_key(referenced.credentials):
                 group = groups[(credential.fingerprint, credential.registry)]
                 for container in pod.containers:
-                    if registry_matches(credential.registry, container.image):
+                    if key_matches(credential.registry, container.image):
                         group.images[container.image] += 1
     return groups
 

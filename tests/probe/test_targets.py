@@ -88,6 +88,18 @@ def test_glob_key_is_probed_at_the_host_pods_pull_from() -> None:
     ]
 
 
+def test_a_stored_key_is_matched_as_stored() -> None:
+    # kubelet strips one /v1/ or /v2/: the key ghcr.io/v1/v2/acme is kept as
+    # ghcr.io/v2/acme, which normalising again would turn into ghcr.io/acme
+    state = state_with(
+        pull_secret("a", "s", {"ghcr.io/v1/v2/acme": ("bot", "pat")}),
+        pod("a", "p", ["s"], "ghcr.io/v2/acme/app:1"),
+    )
+    assert summary(plan_round(state, ProbeSettings())) == [
+        ("ghcr.io/v2/acme", "ghcr.io", "v2/acme/app", "1", (("a", "s"),)),
+    ]
+
+
 def test_unused_key_is_probed_without_a_repository() -> None:
     state = state_with(pull_secret("a", "s", {"registry.local:5000/team": ("u", "p")}))
     assert summary(plan_round(state, ProbeSettings())) == [
