@@ -136,7 +136,7 @@ class Watch:
         """The line this watch sees for ``change``, if any.
 
         An object that starts or stops matching the selectors appears as ADDED or
-        DELETED, as the API server's watch cache reports it.
+        DELETED (with its previous content), as the API server's watch cache reports it.
         """
         if change.rv <= self.after:
             return None
@@ -148,8 +148,12 @@ class Watch:
             return event_line("MODIFIED", self.raw(change.obj, change.raw))
         if now:
             return event_line("ADDED", self.raw(change.obj, change.raw))
-        if before:
-            return event_line("DELETED", self.raw(change.obj, change.raw))
+        if before and change.old is not None:
+            # The cacher sends the object as it was when it still matched, at the
+            # event's resourceVersion (cacheWatcher.convertToWatchEvent).
+            gone = {**change.old, "metadata": {**change.old.get("metadata", {}),
+                                               "resourceVersion": str(change.rv)}}  # fmt: skip
+            return event_line("DELETED", self.raw(gone, encode(gone)))
         return None
 
     def offer(self, change: Change) -> None:

@@ -124,6 +124,10 @@ async def test_object_leaving_the_selector_is_sent_as_deleted(
         sim.replace(pod("web", labels={"app": "other"}))
         [event] = await take(response, 1)
     assert event["type"] == "DELETED"
+    # as the cacher sends it: the object as it last matched, at the change's version
+    assert event["object"]["metadata"]["labels"] == {"app": "web"}
+    current = sim.get("pods", "default", "web")["metadata"]
+    assert event["object"]["metadata"]["resourceVersion"] == current["resourceVersion"]
 
 
 async def test_restart_closes_open_watches_and_expires_history(
