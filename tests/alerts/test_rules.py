@@ -231,7 +231,7 @@ def test_an_expiry_is_inferred_only_for_the_kinds_with_a_fixed_lifetime(
     critical = next(
         r for r in load_alert_rules() if r["alert"] == "ImagePullCredentialExpiryCritical"
     )
-    for kind, lifetime in {"ecr": "43200", "gcp_access_token": "3600"}.items():
+    for kind, lifetime in {"ecr": "43200", "gcp_access_token": "3600", "acr": "10800"}.items():
         info = f'imagepull_credential_info{{job="imagepull-exporter", kind="{kind}"}}'
         assert f"{lifetime} * group without (instance) ({info})" in str(critical["expr"])
 

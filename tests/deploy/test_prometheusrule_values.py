@@ -79,7 +79,7 @@ def _config_for(values: dict[str, Any], tmp_path: Path) -> Path:
     config["thresholds"]["short_lived_left_fraction"] = merged["shortLivedLeftFraction"]
     config["for"] = merged["for"]
     path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(config))
+    path.write_text(yaml.safe_dump(config, sort_keys=False))  # the kinds keep their order
     return path
 
 
