@@ -88,7 +88,8 @@ GAUGES = (
         "imagepull_registry_probe_timestamp_seconds",
         "gauge",
         "Unix time of the last probe of the pull secret's credential against the registry, "
-        "conclusive or not.",
+        "conclusive or not (a round that cannot read the secret asks no registry: the time "
+        "stays).",
         PROBED,
         _timestamp,
         depends=PROBE,

@@ -73,10 +73,15 @@ class ProbeResult:
         """
         verdict = self.outcome if self.outcome in VERDICTS else self.verdict
         expires_at = self.expires_at
+        timestamp = self.timestamp
         if previous is not None:
             verdict = verdict or previous.verdict
             expires_at = expires_at if expires_at is not None else previous.expires_at
-        return replace(self, verdict=verdict, expires_at=expires_at)
+            if self.stage == "secret":
+                # Its secret could not be read: the registry was not asked, so the last
+                # probe stays when it was (and goes stale: ImagePullRegistryProbeStale).
+                timestamp = previous.timestamp
+        return replace(self, verdict=verdict, expires_at=expires_at, timestamp=timestamp)
 
 
 @dataclass

@@ -68,6 +68,20 @@ def test_the_expiry_carries_over_attempts_that_learn_none() -> None:
     assert list(results.expiries()) == [(KEY, 1_950_000_000.0)]
 
 
+def test_an_unreadable_secret_keeps_the_time_of_the_last_real_probe() -> None:
+    """The registry was not asked: the probe's timestamp must age, so that
+    ImagePullRegistryProbeStale fires for a secret the exporter cannot read."""
+    results = ProbeResults()
+    results.record(hub(), attempt(Outcome.ok))
+    for later in (1_800_000_900.0, 1_800_001_800.0):
+        results.record(hub(), ProbeResult(Outcome.error, "secret", later, 0.0))
+    published = results.get(KEY)
+    assert published is not None
+    assert (published.outcome, published.stage) == (Outcome.error, "secret")
+    assert published.timestamp == 1_800_000_000.0
+    assert published.accepted is True  # the last verdict is kept, as for any outage
+
+
 def test_a_copy_of_the_secret_gets_the_attempt_without_history() -> None:
     results = ProbeResults()
     results.record(hub(), attempt(Outcome.unauthorized))
