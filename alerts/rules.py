@@ -56,14 +56,16 @@ def _short_lived(c: Config) -> str:
     )
 
 
-def _or_inferred(c: Config, decoded: str, inferred: Callable[[str], str]) -> str:
+def _or_inferred(
+    c: Config, decoded: str, inferred: Callable[[str], str], s: Scope | None = None
+) -> str:
     """``decoded``, or ``inferred`` over the expiry inferred for credentials of a
     fixed-lifetime kind that show none (``expiry="inferred"``): without this, such a token
     whose refresh job stopped would page nobody until ImagePullSecretNotRotated."""
     kinds = _kind_lifetimes(c)
     if not kinds:
         return decoded
-    s = scope(c)
+    s = s or scope(c)
     expected = f"(\n{indent(promql.inferred_expiry(s, kinds))}\n)"
     marked = promql.mark_inferred(inferred(expected))
     return (
@@ -73,10 +75,14 @@ def _or_inferred(c: Config, decoded: str, inferred: Callable[[str], str]) -> str
     )
 
 
-def expr_credential_expired(c: Config) -> str:
-    s = scope(c)
+def expr_credential_expired(c: Config, s: Scope | None = None) -> str:
+    """Also the credentials dashboard's "Expired credentials in use", over its ``s``."""
+    s = s or scope(c)
     expired = _or_inferred(
-        c, f"time() - {promql.expiry(s)} >= 0", lambda expected: f"time() - {expected} >= 0"
+        c,
+        f"time() - {promql.expiry(s)} >= 0",
+        lambda expected: f"time() - {expected} >= 0",
+        s,
     )
     return f"(\n{indent(expired)}\n)\nand {promql.referenced(s)}"
 

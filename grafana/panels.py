@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from alerts import promql
+from alerts import promql, rules
 from alerts.generate import DEFAULT_CONFIG, load_config
 from alerts.promql import Scope
 from alerts.settings import parse_duration
@@ -43,8 +43,8 @@ SHORT_LIVED = promql.short_lived(
 REFERENCED = promql.referenced(NS)
 REFERENCING = NS.one(promql.REFERENCING)
 REJECTED = 'result=~"unauthorized|forbidden"'
-UNCLEAR = 'result!~"ok|unauthorized|forbidden"'
-ACCEPTED = 'result="ok"'
+UNCLEAR = 'result!~"ok|not_found|unauthorized|forbidden"'
+ACCEPTED = 'result=~"ok|not_found"'
 AUTH_OR_DENIED = 'cause=~"auth|denied"'
 # Counters over the dashboard's time range, across replicas and restarts: the replicas'
 # largest increase per 5 minutes, summed over the range. A plain sum over instances would
@@ -142,11 +142,11 @@ CREDENTIALS = Dashboard(
             Panel(
                 "stat",
                 "Expired credentials in use",
-                "Credentials past their expiry that pods still reference. Any value above 0 "
-                "pages (ImagePullCredentialExpired): new pulls with them fail.",
-                _one(
-                    f"count((time() - {EXPIRY} >= 0) and {REFERENCED}) or vector(0)",
-                ),
+                "Credentials past their expiry that pods still reference, the expiry "
+                "inferred for fixed-lifetime tokens that show none included: the query of "
+                "ImagePullCredentialExpired, which pages on any of them. New pulls with "
+                "them fail.",
+                _one(f"count(\n{rules.expr_credential_expired(CONFIG, NS)}\n) or vector(0)"),
                 width=6,
                 height=4,
                 thresholds=OK_IF_ZERO,
@@ -327,8 +327,9 @@ CREDENTIALS = Dashboard(
                 "Registry probe results",
                 "The last registry probe of each credential (namespace, secret, registry "
                 "key) and its result: rejected (unauthorized, forbidden) first, then "
-                "unclear (not_found, rate_limited, network, tls, error: the registry gave no "
-                "verdict on the login), then accepted (ok). Needs --registry-probe.",
+                "unclear (rate_limited, network, tls, error: the registry gave no verdict on "
+                "the login), then accepted (ok; not_found: the login worked, the probed "
+                "image is gone). Needs --registry-probe.",
                 _one(
                     f"2 * {_probe_result(REJECTED)}\n"
                     f"or {_probe_result(UNCLEAR)}\n"
