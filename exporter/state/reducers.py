@@ -43,6 +43,9 @@ MAX_MESSAGE = 4096
 # Real pods have a handful of containers; a hostile one with thousands must not hold the
 # event loop (the API's object size limit allows ~10k): the rest are not looked at.
 MAX_CONTAINERS = 256
+# The cache of running containers' records holds images this long at most: real ones are
+# far shorter, and 65,536 hostile 4 KiB images would keep 270 MB after their pods are gone.
+MAX_CACHED_IMAGE = 512
 MAX_EVENT_COUNT = 2**31 - 1  # Event.count is an int32; JSON may bring 4300 digits
 UNKNOWN_REGISTRY = interning.UNKNOWN_REGISTRY
 _DIGEST_KEY = os.urandom(32)  # per process: the digest reveals nothing across restarts
@@ -136,7 +139,11 @@ def make_pod_reducer(
                 state = waiting.get((kind, name)) if waiting else None
                 if state is None:
                     # Nearly every container: one shared record per (kind, name, image).
-                    containers.append(_running(kind, name, image))
+                    containers.append(
+                        _running(kind, name, image)
+                        if len(image) <= MAX_CACHED_IMAGE
+                        else _running.__wrapped__(kind, name, image)
+                    )
                 else:
                     containers.append(
                         _waiting_container(kind, name, image, state, old=old, status=status)

@@ -8,6 +8,7 @@ import pytest
 
 from exporter.state.reducers import (
     UNKNOWN_REGISTRY,
+    _running,
     make_pod_reducer,
     make_secret_reducer,
     reduce_event,
@@ -176,3 +177,22 @@ def test_events_keep_only_pod_pull_failures_with_cause_and_count() -> None:
     assert bogus is not None
     assert bogus.count == 1
     assert "Unauthorized" not in repr(bogus)
+
+
+def test_huge_images_of_running_containers_are_not_cached() -> None:
+    """The shared records of running containers are cached; a hostile image of 4 KiB must
+    not be kept there after its pod is gone (65,536 of them: 270 MB)."""
+    reduce = make_pod_reducer()
+    huge = "registry.example.com/" + "a" * 4000
+    before = _running.cache_info().currsize
+    for n in range(50):
+        pod = {
+            "metadata": {"namespace": "a", "name": f"p{n}"},
+            "spec": {"containers": [{"name": "c", "image": f"{huge}{n}"}]},
+        }
+        record = reduce(pod, None)
+        assert record.containers[0].image == f"{huge}{n}"
+    assert _running.cache_info().currsize == before
+    reduce({"metadata": {"namespace": "a", "name": "q"},
+            "spec": {"containers": [{"name": "c", "image": "nginx:1.27"}]}}, None)  # fmt: skip
+    assert _running.cache_info().currsize <= before + 1
