@@ -147,7 +147,9 @@ class Exporter:
         self.url = f"{scheme}://{_bracket(shown)}:{bound[1]}"
         if self.settings.probe_address:
             probes = build_probe_app(lambda: self.state.synced)
-            self._probe_runner = web.AppRunner(probes, access_log=None)
+            self._probe_runner = web.AppRunner(
+                probes, access_log=None, shutdown_timeout=DRAIN_SECONDS
+            )
             await self._probe_runner.setup()
             probe_host, probe_port = host_port(self.settings.probe_address)
             await web.TCPSite(self._probe_runner, probe_host or None, probe_port).start()
@@ -181,21 +183,26 @@ class Exporter:
         within :data:`SHUTDOWN_SECONDS`."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + SHUTDOWN_SECONDS
-        for runner in (self._runner, self._probe_runner):
-            if runner is not None:
-                await runner.cleanup()
-        self._runner = self._probe_runner = None
-        for task in self._tasks:
-            task.remove_done_callback(self._ended)
-            task.cancel()
-        if self._tasks:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    asyncio.gather(*self._tasks, return_exceptions=True),
-                    max(deadline - loop.time() - 0.5, 0.1),
-                )
-        self._tasks.clear()
-        await self._client.close()
+        try:
+            for runner in (self._runner, self._probe_runner):
+                if runner is not None:
+                    # held to the budget: a scrape that will not finish must not hold it up
+                    budget = min(DRAIN_SECONDS + 0.5, max(deadline - loop.time() - 1.0, 0.1))
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(runner.cleanup(), budget)
+        finally:
+            self._runner = self._probe_runner = None
+            for task in self._tasks:
+                task.remove_done_callback(self._ended)
+                task.cancel()
+            if self._tasks:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        asyncio.gather(*self._tasks, return_exceptions=True),
+                        max(deadline - loop.time() - 0.5, 0.1),
+                    )
+            self._tasks.clear()
+            await self._client.close()
 
 
 def _bracket(host: str) -> str:
