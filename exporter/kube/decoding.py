@@ -28,14 +28,17 @@ from typing import Any, Generic, TypedDict, TypeVar, cast
 
 import msgspec
 
-from exporter.kube.types import Event, PartialObjectMetadata, Pod, Secret, ServiceAccount
+from exporter.kube.types import (
+    Event,
+    ListMeta,
+    PartialObjectMetadata,
+    Pod,
+    Secret,
+    ServiceAccount,
+)
 
 T = TypeVar("T")
 JSONObject = dict[str, Any]
-
-_ListMeta = TypedDict(
-    "_ListMeta", {"resourceVersion": str, "continue": str, "remainingItemCount": int}, total=False
-)
 
 
 class Malformed(ValueError):
@@ -43,7 +46,7 @@ class Malformed(ValueError):
 
 
 class _Page(TypedDict, Generic[T], total=False):
-    metadata: _ListMeta
+    metadata: ListMeta
     items: list[T]
 
 

@@ -39,10 +39,10 @@ class ObjectMeta(NameMeta, total=False):
     managedFields: list[ManagedFieldsEntry]
 
 
-class ListMeta(TypedDict, total=False):
-    resourceVersion: str
-    remainingItemCount: int
-    # ``continue`` is a Python keyword, so it is read with ``meta.get("continue")``.
+# The functional form: ``continue`` is a Python keyword.
+ListMeta = TypedDict(
+    "ListMeta", {"resourceVersion": str, "continue": str, "remainingItemCount": int}, total=False
+)
 
 
 class LocalObjectReference(TypedDict, total=False):
