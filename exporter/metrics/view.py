@@ -61,6 +61,9 @@ class ClusterView:
     _scoped: dict[str, ClusterView] = field(default_factory=dict, repr=False)
     covered: dict[tuple[tuple[str, ...], str], bool] = field(default_factory=dict, repr=False)
     """Whether registry keys cover an image, shared by the namespaces of one render."""
+    _keys_cache: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = field(
+        default_factory=dict, repr=False
+    )
 
     def forget(self, namespace: str) -> None:
         """Drop the scoped view of ``namespace`` and what it computed."""
@@ -159,23 +162,14 @@ class ClusterView:
         secret is not uncovered. Pods share secret lists and images, so each secret list's
         registry keys are gathered once, and each (keys, image) pair is matched once.
         """
-        keys_of: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
-        covered = self.root.covered
         counts: Counter[tuple[str, str]] = Counter()
         for pod, names in self.pod_secret_refs:
             if not names:
                 continue
-            keys = keys_of.get((pod.namespace, names))
-            if keys is None:
-                keys = keys_of[(pod.namespace, names)] = self._registry_keys(pod.namespace, names)
+            keys = self._keys_of(pod.namespace, names)
             registries = set()
             for c in pod.containers:
-                if c.registry == UNKNOWN_REGISTRY:
-                    continue
-                match = covered.get((keys, c.image))
-                if match is None:
-                    match = covered[(keys, c.image)] = any(_matches(k, c.image) for k in keys)
-                if not match:
+                if c.registry != UNKNOWN_REGISTRY and not self._covers(keys, c.image):
                     registries.add(c.registry)
             for registry in registries:
                 counts[(pod.namespace, registry)] += 1
@@ -192,23 +186,30 @@ class ClusterView:
         names = self._secrets_of.get((pod.namespace, pod.name), ())
         if not names:
             return "none"
-        keys = self._registry_keys(pod.namespace, names)
-        covered = self.root.covered
-        match = covered.get((keys, container.image))
-        if match is None:
-            match = covered[(keys, container.image)] = any(
-                _matches(k, container.image) for k in keys
-            )
-        return "true" if match else "false"
+        covered = self._covers(self._keys_of(pod.namespace, names), container.image)
+        return "true" if covered else "false"
 
-    def _registry_keys(self, namespace: str, names: tuple[str, ...]) -> tuple[str, ...]:
-        """The registry keys of the named pull secrets that exist in ``namespace``."""
-        return tuple(
-            credential.registry
-            for name in names
-            if (secret := self.state.secrets.get((namespace, name))) is not None
-            for credential in secret.credentials
-        )
+    def _covers(self, keys: tuple[str, ...], image: str) -> bool:
+        """Whether any of ``keys`` covers ``image`` under kubelet's matching rules; each
+        (keys, image) pair is matched once for the whole view."""
+        covered = self.root.covered
+        match = covered.get((keys, image))
+        if match is None:
+            match = covered[(keys, image)] = any(_matches(k, image) for k in keys)
+        return match
+
+    def _keys_of(self, namespace: str, names: tuple[str, ...]) -> tuple[str, ...]:
+        """The registry keys of the named pull secrets that exist in ``namespace``; pods
+        share secret lists, so each list's keys are gathered once for this view."""
+        keys = self._keys_cache.get((namespace, names))
+        if keys is None:
+            keys = self._keys_cache[(namespace, names)] = tuple(
+                credential.registry
+                for name in names
+                if (secret := self.state.secrets.get((namespace, name))) is not None
+                for credential in secret.credentials
+            )
+        return keys
 
     def watch_health(self) -> dict[str, tuple[bool, float | None, Counter[str]]]:
         """Per resource: all its watches up, latest event time, restarts by reason."""
