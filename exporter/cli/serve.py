@@ -119,7 +119,8 @@ def _add_probe_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         default=None,
         help="ask each registry whether each pull credential still authenticates, without "
-        "pulling anything (default: off)",
+        "pulling anything; a GitHub token accepted at ghcr.io is also shown to GitHub's API "
+        "for its expiry (see --registry-probe-github-api) (default: off)",
     )
     add(
         "--registry-probe-interval",
