@@ -26,6 +26,11 @@ def _restarts(view: ClusterView) -> Iterator[Sample]:
             yield (resource, reason), float(count)
 
 
+def _skipped(view: ClusterView) -> Iterator[Sample]:
+    for resource, count in sorted(view.objects_skipped().items()):
+        yield (resource,), float(count)
+
+
 def _objects(view: ClusterView) -> Iterator[Sample]:
     for resource, count in view.object_counts().items():
         yield (resource,), float(count)
@@ -89,6 +94,14 @@ METRICS = (
         ("resource",),
         _objects,
         depends=("pods", "events", "secrets", "serviceaccounts"),
+    ),
+    MetricSpec(
+        "imagepull_exporter_objects_skipped_total",
+        "counter",
+        "Objects from the API left out because applying them failed (a bug, or input "
+        "nobody foresaw; the log names the error type): anything above 0 is worth a report.",
+        ("resource",),
+        _skipped,
     ),
     MetricSpec(
         "imagepull_exporter_series_dropped_total",

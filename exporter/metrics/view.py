@@ -221,5 +221,12 @@ class ClusterView:
             health[resource] = (up and status.up, last, restarts + status.restarts)
         return health
 
+    def objects_skipped(self) -> Counter[str]:
+        """Per resource: objects left out because applying them raised."""
+        skipped: Counter[str] = Counter({resource: 0 for resource, _ in self.state.watches})
+        for resource, status in self.state.watches:
+            skipped[resource] += status.skipped
+        return skipped
+
     def object_counts(self) -> dict[str, int]:
         return {resource: len(self.state.store_for(resource)) for resource in RESOURCES}

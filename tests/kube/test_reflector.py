@@ -294,6 +294,41 @@ async def test_expired_continue_tokens_after_a_healthy_watch_are_paced(
         await client.close()
 
 
+class Poisoned(StorePartition[ServiceAccountRecord]):
+    """A sink that cannot take one object (a reducer bug, say)."""
+
+    def __init__(self) -> None:
+        super().__init__(ObjectStore(reduce_service_account, key_by_name))
+
+    def upsert(self, obj: dict[str, Any]) -> None:
+        if obj.get("metadata", {}).get("name") == "poison":
+            raise KeyError("a bug")
+        super().upsert(obj)
+
+
+async def test_an_object_the_sink_cannot_take_is_left_out_and_counted(
+    simulator: Simulator, kubeconfig: Path
+) -> None:
+    for name in ("a", "poison", "b"):
+        simulator.create(service_account(name))
+    client = KubeClient(load_api_config(str(kubeconfig)))
+    store, status = Poisoned(), ReflectorStatus()
+    target = WatchTarget("serviceaccounts", "/api/v1/serviceaccounts")
+    task = asyncio.create_task(Reflector(client, target, store, FAST, status).run())
+    try:
+        await eventually(lambda: status.synced)  # the LIST completes despite it
+        assert status.skipped == 1
+        simulator.replace(service_account("poison", "default", "s"))  # the watch goes on
+        simulator.create(service_account("c"))
+        await eventually(lambda: store._store.get(("default", "c")) is not None)
+        assert status.skipped == 2
+        assert status.restarts["error"] == 0
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await client.close()
+
+
 class RecordingSimulator(Simulator):
     """The simulator, remembering the query of every API request."""
 

@@ -28,6 +28,7 @@ def test_self_metrics_golden() -> None:
     pods_a.up, pods_a.last_event_time = True, 100.0
     pods_b.up, pods_b.last_event_time = False, 200.0
     pods_b.restarts["gone"] += 2
+    pods_b.skipped = 1
     secrets.up = True
     sink = state.serviceaccounts.partition()
     sink.upsert({"metadata": {"namespace": "a", "name": "default"}})
@@ -42,6 +43,8 @@ def test_self_metrics_golden() -> None:
         'imagepull_exporter_objects{resource="events"} 0.0',
         'imagepull_exporter_objects{resource="secrets"} 0.0',
         'imagepull_exporter_objects{resource="serviceaccounts"} 1.0',
+        'imagepull_exporter_objects_skipped_total{resource="pods"} 1.0',
+        'imagepull_exporter_objects_skipped_total{resource="secrets"} 0.0',
         f'imagepull_exporter_build_info{{version="{__version__}"}} 1.0',
     ]
 
