@@ -82,10 +82,11 @@ def _expiry(view: ClusterView) -> Iterator[Sample]:
         if c.expires_at is not None and c.expiry_source is not None:
             labels = (s.namespace, s.name, c.registry, c.kind.value, c.expiry_source)
             yield labels, c.expires_at
-    if view.probe is not None:
-        # Registries that say when a token expires (GHCR's expiration header).
+    learnt = view.probe_expiries()
+    if learnt:
+        # Expiries the probe learnt (GitHub's API, for tokens ghcr.io accepted).
         kinds = {(s.namespace, s.name, c.registry): c.kind.value for s, c in _credentials(view)}
-        for (namespace, secret, registry), expires_at in view.probe.expiries():
+        for (namespace, secret, registry), expires_at in learnt:
             kind = kinds.get((namespace, secret, registry))
             if kind is not None:
                 yield (namespace, secret, registry, kind, "probe"), expires_at

@@ -145,6 +145,22 @@ class ClusterView:
         )
 
     @cached_property
+    def _probe_expiries_by_namespace(self) -> dict[str, list[tuple[tuple[str, str, str], float]]]:
+        grouped: dict[str, list[tuple[tuple[str, str, str], float]]] = {}
+        if self.probe is not None:
+            for key, expires_at in self.probe.expiries():
+                grouped.setdefault(key[0], []).append((key, expires_at))
+        return grouped
+
+    def probe_expiries(self) -> list[tuple[tuple[str, str, str], float]]:
+        """``((namespace, secret, registry), expiry)`` the probe learnt, in this view's
+        namespace: grouped once on the root view, not gathered again per namespace."""
+        grouped = self.root._probe_expiries_by_namespace
+        if self.namespace is not None:
+            return grouped.get(self.namespace, [])
+        return [item for items in grouped.values() for item in items]
+
+    @cached_property
     def secret_namespaces(self) -> dict[str, set[str]]:
         """Namespaces holding a pull secret of each name (all namespaces, even if scoped)."""
         if self.parent is not None:
