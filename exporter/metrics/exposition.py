@@ -172,8 +172,9 @@ class Exposition:
             spec.name: [sources[n] for n in spec.depends if n not in PER_NAMESPACE]
             for spec in self._catalog
         }
-        global_names = {n for spec in self._catalog for n in spec.depends} - PER_NAMESPACE
-        self._global = [sources[n] for n in sorted(global_names)]
+        # What a root view caches for all namespaces (ClusterView.secret_namespaces, the
+        # probe's expiries): a change elsewhere (an event, say) must not rebuild it.
+        self._root_cached = [sources[n] for n in ("secret_names", "secrets_elsewhere", "probe")]
 
     @property
     def catalog(self) -> tuple[MetricSpec, ...]:
@@ -274,10 +275,10 @@ class Exposition:
         catalog = self._catalog if catalog is None else catalog
         specs = [s for s in catalog if s.scope == "namespace" and self._stale(s)]
         wanted = {spec.name: set(self._namespaces([spec])) for spec in specs}
-        view, global_key = self._view(), self._global_versions()
+        view, root_key = self._view(), self._root_versions()
         for namespace in sorted(set().union(*wanted.values())):
-            if self._global_versions() != global_key:  # a root view caches global facts
-                view, global_key = self._view(), self._global_versions()
+            if self._root_versions() != root_key:  # a root view caches global facts
+                view, root_key = self._view(), self._root_versions()
             for spec in specs:
                 if namespace in wanted[spec.name]:
                     self._fresh_part(spec, namespace, view)
@@ -323,8 +324,8 @@ class Exposition:
         yield from self._part_steps()
         self._refresh(self._view())
 
-    def _global_versions(self) -> tuple[int, ...]:
-        return tuple(source.version for source in self._global)
+    def _root_versions(self) -> tuple[int, ...]:
+        return tuple(source.version for source in self._root_cached)
 
     def families(self) -> list[Metric]:
         """The catalog's families as of now, computed afresh (for collectors and tests;
