@@ -29,8 +29,9 @@ PODS = WatchTarget("pods", "/api/v1/pods")
 SETTINGS = ReflectorSettings(watch_timeout_seconds=600, inactivity_timeout=60.0)
 
 
-class _LastEventSeen(Exception):
-    """Raised from the sink to end the watch once the burst's last event is applied."""
+class _LastEventSeen(BaseException):
+    """Raised from the sink to end the watch once the burst's last event is applied (not
+    an Exception: the reflector leaves out, and counts, an object whose apply raised one)."""
 
 
 @dataclass
