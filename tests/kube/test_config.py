@@ -44,6 +44,18 @@ def write(tmp_path: Path, config: dict[str, Any], name: str = "kubeconfig") -> s
     return str(path)
 
 
+def exec_user(plugin: Path) -> dict[str, Any]:
+    """A kubeconfig user whose credential comes from running ``plugin`` with Python."""
+    return {
+        "exec": {
+            "apiVersion": "client.authentication.k8s.io/v1",
+            "command": sys.executable,
+            "args": [str(plugin)],
+            "interactiveMode": "Never",
+        }
+    }
+
+
 async def namespaces(kubeconfig: str, context: str | None = None) -> list[str]:
     client = KubeClient(load_api_config(kubeconfig, context))
     try:
@@ -85,14 +97,7 @@ async def test_exec_plugin_provides_the_token(tls_sim: Simulator, tmp_path: Path
         f"print(json.dumps({credential!r}))\n"
     )
     config = kubeconfig_of(tls_sim, tmp_path)
-    config["users"][0]["user"] = {
-        "exec": {
-            "apiVersion": "client.authentication.k8s.io/v1",
-            "command": sys.executable,
-            "args": [str(plugin)],
-            "interactiveMode": "Never",
-        }
-    }
+    config["users"][0]["user"] = exec_user(plugin)
     assert "default" in await namespaces(write(tmp_path, config))
     assert calls.read_text()  # the plugin really ran
 
@@ -121,14 +126,7 @@ async def test_a_failing_token_refresh_logs_nothing_of_the_plugins_stderr(
         f"print(json.dumps({credential!r}))\n"
     )
     config = kubeconfig_of(tls_sim, tmp_path)
-    config["users"][0]["user"] = {
-        "exec": {
-            "apiVersion": "client.authentication.k8s.io/v1",
-            "command": sys.executable,
-            "args": [str(plugin)],
-            "interactiveMode": "Never",
-        }
-    }
+    config["users"][0]["user"] = exec_user(plugin)
     api = load_api_config(write(tmp_path, config))
     root = logging.getLogger()
     saved = root.handlers[:], root.level

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from exporter.kube.reflector import (
     Reflector,
     ReflectorSettings,
     ReflectorStatus,
+    Sink,
     WatchTarget,
     backoff_delay,
 )
@@ -66,23 +68,34 @@ class Running:
         return lambda: self.names() == names
 
 
-@pytest.fixture
-async def reflect(simulator: Simulator, kubeconfig: Path) -> AsyncIterator[Running]:
-    for n in range(5):
-        simulator.create(service_account(f"sa-{n}"))
+@contextlib.asynccontextmanager
+async def reflecting(
+    kubeconfig: Path,
+    sink: Sink,
+    status: ReflectorStatus,
+    settings: ReflectorSettings = FAST,
+) -> AsyncIterator[asyncio.Task[None]]:
+    """A reflector over service accounts into ``sink``, running until the block ends."""
     client = KubeClient(load_api_config(str(kubeconfig)))
-    store = ObjectStore(reduce_service_account, key_by_name)
-    status = ReflectorStatus()
     target = WatchTarget("serviceaccounts", "/api/v1/serviceaccounts")
-    task = asyncio.create_task(Reflector(client, target, store.partition(), FAST, status).run())
-    running = Running(store, status)
+    task = asyncio.create_task(Reflector(client, target, sink, settings, status).run())
     try:
-        await eventually(lambda: status.synced)
-        yield running
+        yield task
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         await client.close()
+
+
+@pytest.fixture
+async def reflect(simulator: Simulator, kubeconfig: Path) -> AsyncIterator[Running]:
+    for n in range(5):
+        simulator.create(service_account(f"sa-{n}"))
+    store = ObjectStore(reduce_service_account, key_by_name)
+    status = ReflectorStatus()
+    async with reflecting(kubeconfig, store.partition(), status):
+        await eventually(lambda: status.synced)
+        yield Running(store, status)
 
 
 INITIAL = {f"sa-{n}" for n in range(5)} | {"default"}  # the SA controller made "default"
@@ -220,11 +233,8 @@ async def test_an_unexpected_exception_is_counted_and_retried(
     simulator: Simulator, kubeconfig: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     simulator.create(service_account("sa-0"))
-    client = KubeClient(load_api_config(str(kubeconfig)))
     store, status = RaisingOnce(), ReflectorStatus()
-    target = WatchTarget("serviceaccounts", "/api/v1/serviceaccounts")
-    task = asyncio.create_task(Reflector(client, target, store, FAST, status).run())
-    try:
+    async with reflecting(kubeconfig, store, status) as task:
         await eventually(lambda: status.synced)
         assert status.restarts["error"] == 1
         assert {r.name for r in store.store} == {"sa-0", "default"}
@@ -232,10 +242,6 @@ async def test_an_unexpected_exception_is_counted_and_retried(
         (line,) = [r.getMessage() for r in caplog.records if "unexpectedly" in r.getMessage()]
         assert "ValueError" in line
         assert "control character" not in line  # messages may quote header values
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await client.close()
 
 
 class CountingLists(StorePartition[ServiceAccountRecord]):
@@ -252,19 +258,12 @@ async def test_repeated_410_relists_with_back_off(simulator: Simulator, kubeconf
     # An API server whose watch cache lags answers every watch with 410: without back-off
     # that is hundreds of full LISTs a second. Back-off from 0.2 s doubling: a handful.
     simulator.inject(Gone(resource="serviceaccounts", verb="watch", times=10_000))
-    client = KubeClient(load_api_config(str(kubeconfig)))
     store, status = CountingLists(), ReflectorStatus()
     paced = ReflectorSettings(page_size=2, inactivity_timeout=5, backoff_initial=0.2)
-    target = WatchTarget("serviceaccounts", "/api/v1/serviceaccounts")
-    task = asyncio.create_task(Reflector(client, target, store, paced, status).run())
-    try:
+    async with reflecting(kubeconfig, store, status, paced):
         await eventually(lambda: status.restarts["gone"] >= 3)
         await asyncio.sleep(1.0)
         assert store.lists <= 6
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await client.close()
 
 
 async def test_expired_continue_tokens_after_a_healthy_watch_are_paced(
@@ -274,12 +273,9 @@ async def test_expired_continue_tokens_after_a_healthy_watch_are_paced(
     # expiring: the events came before this LIST, so they must not skip the back-off.
     for n in range(6):
         simulator.create(service_account(f"paced-{n}"))
-    client = KubeClient(load_api_config(str(kubeconfig)))
     store, status = CountingLists(), ReflectorStatus()
     paced = ReflectorSettings(page_size=2, inactivity_timeout=5, backoff_initial=0.2)
-    target = WatchTarget("serviceaccounts", "/api/v1/serviceaccounts")
-    task = asyncio.create_task(Reflector(client, target, store, paced, status).run())
-    try:
+    async with reflecting(kubeconfig, store, status, paced):
         await eventually(lambda: status.synced)
         simulator.create(service_account("paced-event"))  # a watch event: progress
         await eventually(lambda: store._store.get(("default", "paced-event")) is not None)
@@ -289,10 +285,6 @@ async def test_expired_continue_tokens_after_a_healthy_watch_are_paced(
         lists = store.lists
         await asyncio.sleep(1.0)
         assert store.lists - lists <= 4
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await client.close()
 
 
 class Poisoned(StorePartition[ServiceAccountRecord]):
@@ -312,11 +304,8 @@ async def test_an_object_the_sink_cannot_take_is_left_out_and_counted(
 ) -> None:
     for name in ("a", "poison", "b"):
         simulator.create(service_account(name))
-    client = KubeClient(load_api_config(str(kubeconfig)))
     store, status = Poisoned(), ReflectorStatus()
-    target = WatchTarget("serviceaccounts", "/api/v1/serviceaccounts")
-    task = asyncio.create_task(Reflector(client, target, store, FAST, status).run())
-    try:
+    async with reflecting(kubeconfig, store, status):
         await eventually(lambda: status.synced)  # the LIST completes despite it
         assert status.skipped == 1
         simulator.replace(service_account("poison", "default", "s"))  # the watch goes on
@@ -324,10 +313,6 @@ async def test_an_object_the_sink_cannot_take_is_left_out_and_counted(
         await eventually(lambda: store._store.get(("default", "c")) is not None)
         assert status.skipped == 2
         assert status.restarts["error"] == 0
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await client.close()
 
 
 class RecordingSimulator(Simulator):
