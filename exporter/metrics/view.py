@@ -239,8 +239,8 @@ class ClusterView:
 
     def objects_skipped(self) -> Counter[str]:
         """Per resource: objects left out because applying them raised."""
-        skipped: Counter[str] = Counter({resource: 0 for resource, _ in self.state.watches})
-        for resource, status in self.state.watches:
+        skipped: Counter[str] = Counter()
+        for resource, status in self.state.watches:  # += 0 still lists the resource
             skipped[resource] += status.skipped
         return skipped
 

@@ -139,11 +139,7 @@ def make_pod_reducer(
                 state = waiting.get((kind, name)) if waiting else None
                 if state is None:
                     # Nearly every container: one shared record per (kind, name, image).
-                    containers.append(
-                        _running(kind, name, image)
-                        if len(image) <= MAX_CACHED_IMAGE
-                        else _running.__wrapped__(kind, name, image)
-                    )
+                    containers.append(_running(kind, name, image))
                 else:
                     containers.append(
                         _waiting_container(kind, name, image, state, old=old, status=status)
@@ -202,13 +198,22 @@ def make_pod_reducer(
     return reduce_pod
 
 
-@lru_cache(maxsize=65536)
 def _running(kind: ContainerKind, name: str, image: str) -> ContainerRecord:
-    """The record of a container that is not waiting, shared by every replica."""
+    """The record of a container that is not waiting, shared by every replica (cached
+    unless its image is too long to be worth keeping)."""
+    if len(image) <= MAX_CACHED_IMAGE:
+        return _running_cached(kind, name, image)
+    return _running_record(kind, name, image)
+
+
+def _running_record(kind: ContainerKind, name: str, image: str) -> ContainerRecord:
     image = interning.text(image)
     return interning.record(
         ContainerRecord(interning.text(name), kind, image, interning.registry_for(image))
     )
+
+
+_running_cached = lru_cache(maxsize=65536)(_running_record)
 
 
 def _waiting_containers(

@@ -8,7 +8,7 @@ import pytest
 
 from exporter.state.reducers import (
     UNKNOWN_REGISTRY,
-    _running,
+    _running_cached,
     make_pod_reducer,
     make_secret_reducer,
     reduce_event,
@@ -184,7 +184,7 @@ def test_huge_images_of_running_containers_are_not_cached() -> None:
     not be kept there after its pod is gone (65,536 of them: 270 MB)."""
     reduce = make_pod_reducer()
     huge = "registry.example.com/" + "a" * 4000
-    before = _running.cache_info().currsize
+    before = _running_cached.cache_info().currsize
     for n in range(50):
         pod = {
             "metadata": {"namespace": "a", "name": f"p{n}"},
@@ -192,7 +192,7 @@ def test_huge_images_of_running_containers_are_not_cached() -> None:
         }
         record = reduce(pod, None)
         assert record.containers[0].image == f"{huge}{n}"
-    assert _running.cache_info().currsize == before
+    assert _running_cached.cache_info().currsize == before
     reduce({"metadata": {"namespace": "a", "name": "q"},
             "spec": {"containers": [{"name": "c", "image": "nginx:1.27"}]}}, None)  # fmt: skip
-    assert _running.cache_info().currsize <= before + 1
+    assert _running_cached.cache_info().currsize <= before + 1
