@@ -47,12 +47,22 @@ async def own(kubeconfig: str) -> int:
         while True:
             params = {"limit": str(PAGE_SIZE), **({"continue": token} if token else {})}
             page = await client.get_json("/api/v1/pods", params, decode=PODS.page)
-            count += len(page["items"])
-            token = page["metadata"].get("continue", "")
+            count += len(page.items)
+            token = page.metadata.continue_
             if not token:
                 return count
     finally:
         await client.close()
+
+
+def _json_page(body: bytes) -> tuple[int, str]:
+    page = json.loads(body)
+    return len(page["items"]), page["metadata"].get("continue", "")
+
+
+def _schema_page(body: bytes) -> tuple[int, str]:
+    page = PODS.page(body)
+    return len(page.items), page.metadata.continue_
 
 
 async def _aio(kubeconfig: str, read: Callable[[Any], Awaitable[tuple[int, str]]]) -> int:
@@ -68,12 +78,11 @@ async def _aio(kubeconfig: str, read: Callable[[Any], Awaitable[tuple[int, str]]
                 return count
 
 
-def _raw(decode: Callable[[bytes], dict[str, Any]]) -> Callable[[Any, Any], Awaitable[Any]]:
+def _raw(decode: Callable[[bytes], tuple[int, str]]) -> Callable[[Any, Any], Awaitable[Any]]:
     async def read(call: Any, token: str | None) -> tuple[int, str]:
         response = call.__self__.list_pod_for_all_namespaces_without_preload_content
         raw = await response(limit=PAGE_SIZE, _continue=token)
-        page = decode(await raw.read())
-        return len(page["items"]), page["metadata"].get("continue", "")
+        return decode(await raw.read())
 
     return read
 
@@ -86,8 +95,8 @@ async def _models(call: Any, token: str | None) -> tuple[int, str]:
 async def measure(kubeconfig: str, models: bool, repeat: int) -> dict[str, Any]:
     ways: dict[str, Callable[[], Awaitable[int]]] = {
         "own": lambda: own(kubeconfig),
-        "aio_raw_json": lambda: _aio(kubeconfig, _raw(json.loads)),
-        "aio_raw_schema": lambda: _aio(kubeconfig, _raw(PODS.page)),
+        "aio_raw_json": lambda: _aio(kubeconfig, _raw(_json_page)),
+        "aio_raw_schema": lambda: _aio(kubeconfig, _raw(_schema_page)),
     }
     if models:
         ways["aio_models"] = lambda: _aio(kubeconfig, _models)

@@ -26,7 +26,6 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 
@@ -49,7 +48,8 @@ TARGETS: tuple[tuple[str, str, bool], ...] = (
 """(path, field selector, metadata only) of every LIST the exporter makes."""
 
 
-Parse = Callable[[bytes], dict[str, Any]]
+Parse = Callable[[bytes], tuple[int, str]]
+"""(items, continue token) of one page."""
 
 
 async def list_all(
@@ -63,17 +63,27 @@ async def list_all(
         async with session.get(url, params=query, headers={"Accept": accept}) as response:
             response.raise_for_status()
             body = await response.read()
-        page = parse(body)
-        pages, size, objects = pages + 1, size + len(body), objects + len(page["items"])
-        token = page["metadata"].get("continue", "")
+        items, token = parse(body)
+        pages, size, objects = pages + 1, size + len(body), objects + items
         if not token:
             return pages, size, objects
 
 
 def _parser(path: str, metadata_only: bool, with_json: bool) -> Parse:
     if with_json:
-        return json.loads  # type: ignore[no-any-return]
-    return decoder_for(path.rsplit("/", 1)[1], metadata_only=metadata_only).page
+        return _json_page
+    decode = decoder_for(path.rsplit("/", 1)[1], metadata_only=metadata_only).page
+
+    def schema_page(body: bytes) -> tuple[int, str]:
+        page = decode(body)
+        return len(page.items), page.metadata.continue_
+
+    return schema_page
+
+
+def _json_page(body: bytes) -> tuple[int, str]:
+    page = json.loads(body)
+    return len(page["items"]), page["metadata"].get("continue", "")
 
 
 async def main(base: str, with_json: bool) -> None:

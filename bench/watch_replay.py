@@ -16,13 +16,13 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 import aiohttp
 
 from exporter.kube.client import KubeClient
 from exporter.kube.config import load_api_config
 from exporter.kube.reflector import Reflector, ReflectorSettings, ReflectorStatus, Sink, WatchTarget
+from exporter.kube.types import Pod, SinkObject
 from exporter.state.cluster import ClusterState
 
 PODS = WatchTarget("pods", "/api/v1/pods")
@@ -46,20 +46,21 @@ class _CountingSink:
     def begin_relist(self, *, initial: bool) -> None:
         self.inner.begin_relist(initial=initial)
 
-    def upsert(self, obj: dict[str, Any]) -> None:
+    def upsert(self, obj: SinkObject) -> None:
         self.inner.upsert(obj)
         self._count(obj)
 
-    def delete(self, obj: dict[str, Any]) -> None:
+    def delete(self, obj: SinkObject) -> None:
         self.inner.delete(obj)
         self._count(obj)
 
     def end_relist(self) -> None:
         self.inner.end_relist()
 
-    def _count(self, obj: dict[str, Any]) -> None:
+    def _count(self, obj: SinkObject) -> None:
         self.events += 1
-        if obj["metadata"]["resourceVersion"] == self.last:
+        assert isinstance(obj, Pod), "the exporter's watch delivers decoded pods"
+        if obj.metadata.resourceVersion == self.last:
             self.finished = time.perf_counter()
             raise _LastEventSeen
 

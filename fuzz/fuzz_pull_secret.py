@@ -17,12 +17,14 @@ from fuzz_input import fields, fuzz, text
 from exporter.credentials import Kind, Problem, parse_pull_secret
 from exporter.credentials.limits import MAX_REGISTRIES
 from exporter.credentials.registry_keys import MAX_REGISTRY_KEY_CHARS
+from exporter.kube.decoding import decoder_for
 from exporter.state.reducers import make_secret_reducer
 
 NOW = 1_780_000_000.0
 TYPES = ("kubernetes.io/dockerconfigjson", "kubernetes.io/dockercfg", "Opaque", "")
 DATA_KEYS = (".dockerconfigjson", ".dockercfg", ".dockerconfigjson", "x")
 _reduce = make_secret_reducer(clock=lambda: NOW)
+_decode = decoder_for("secrets").object
 
 
 def _b64(raw: bytes) -> str:
@@ -76,7 +78,7 @@ def TestOneInput(data: bytes) -> None:
 
     raw = {"metadata": {"namespace": "ns", "name": "s", "annotations": annotations},
            "type": secret_type, "data": {data_key: value}}  # fmt: skip
-    record = _reduce(raw, None)
+    record = _reduce(_decode(json.dumps(raw).encode()), None)
     assert record.credentials == parsed.credentials
     assert record.problems == parsed.problems
 

@@ -14,13 +14,13 @@ import json
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 
 from exporter import __version__
 from exporter.kube.config import ApiConfig
-from exporter.kube.decoding import GENERIC, Decoder, Malformed
+from exporter.kube.decoding import Decoder, Malformed, loads_object
 from exporter.kube.errors import ApiError, KubeError, StreamError, error_for_status
 
 MAX_LINE_BYTES = 16 * 1024 * 1024  # etcd caps objects at ~1.5 MiB; a longer line is garbage
@@ -29,14 +29,16 @@ JSON = "application/json"
 # Metadata only, as client-go's metadata informers ask: which objects exist, not their data.
 METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
 METADATA = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
 class WatchEvent:
-    """One line of a watch stream; ``object`` is the raw object (a dict)."""
+    """One line of a watch stream; ``object`` is decoded by the watch's decoder (one of
+    :mod:`exporter.kube.types`)."""
 
     type: str
-    object: dict[str, Any]
+    object: Any
 
 
 class KubeClient:
@@ -88,11 +90,12 @@ class KubeClient:
         params: Mapping[str, str],
         *,
         accept: str = JSON,
-        decode: Callable[[bytes], dict[str, Any]] = GENERIC.object,
-    ) -> dict[str, Any]:
+        decode: Callable[[bytes], T] = loads_object,  # type: ignore[assignment]
+    ) -> T:
         """GET ``path`` and decode the JSON body; raises an ``ApiError`` subclass on errors.
 
-        ``decode`` is a :class:`~exporter.kube.decoding.Decoder` method: ``page`` for LISTs.
+        ``decode`` is a :class:`~exporter.kube.decoding.Decoder` method (``page`` for LISTs)
+        or, by default, every field as a dict.
         """
         session = self._ensure_session()
         timeout = aiohttp.ClientTimeout(
@@ -126,7 +129,7 @@ class KubeClient:
         *,
         inactivity_timeout: float,
         accept: str = JSON,
-        decoder: Decoder[Any] = GENERIC,
+        decoder: Decoder[Any],
     ) -> AsyncIterator[WatchEvent]:
         """Yield the events of one watch request until the server ends it.
 

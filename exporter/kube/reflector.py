@@ -30,6 +30,7 @@ from exporter.kube.errors import (
     TooManyRequests,
     Unauthorized,
 )
+from exporter.kube.types import Page, SinkObject
 
 log = logging.getLogger(__name__)
 YIELD_EVERY = 128
@@ -42,10 +43,10 @@ class Sink(Protocol):
     def begin_relist(self, *, initial: bool) -> None:
         """A LIST starts; ``initial`` is True only for the first LIST of this process."""
 
-    def upsert(self, obj: dict[str, Any]) -> None:
+    def upsert(self, obj: SinkObject) -> None:
         """An object from a LIST page or an ADDED/MODIFIED watch event."""
 
-    def delete(self, obj: dict[str, Any]) -> None:
+    def delete(self, obj: SinkObject) -> None:
         """A DELETED watch event."""
 
     def end_relist(self) -> None:
@@ -196,9 +197,8 @@ class Reflector:
         fetch = asyncio.ensure_future(self._page(""))
         while True:
             page = await fetch
-            metadata = page.get("metadata")
-            metadata = metadata if isinstance(metadata, dict) else {}
-            continue_token = str(metadata.get("continue") or "")
+            metadata = page.metadata
+            continue_token = metadata.continue_
             if continue_token:
                 fetch = asyncio.ensure_future(self._page(continue_token))
                 # The sink is synchronous: without a yield the request would leave only
@@ -206,7 +206,7 @@ class Reflector:
                 # the yields below let an off-thread refresh (in-cluster, exec) finish.
                 await asyncio.sleep(0)
             try:
-                for n, item in enumerate(_items(page), 1):
+                for n, item in enumerate(page.items, 1):
                     try:
                         self.sink.upsert(item)
                     except Exception as exc:
@@ -222,9 +222,9 @@ class Reflector:
         self.sink.end_relist()
         self._healthy(progress=False)
         self.status.synced = True
-        return str(metadata.get("resourceVersion") or "")
+        return metadata.resourceVersion
 
-    async def _page(self, continue_token: str) -> dict[str, Any]:
+    async def _page(self, continue_token: str) -> Page[Any]:
         params = {"limit": str(self.settings.page_size), **self.target.selectors()}
         if continue_token:
             params["continue"] = continue_token
@@ -264,7 +264,7 @@ class Reflector:
                         self.sink.upsert(event.object)
                 except Exception as exc:
                     self._skipped(exc)
-            resource_version = _resource_version(event.object) or resource_version
+            resource_version = event.object.metadata.resourceVersion or resource_version
             self._resume_at = resource_version
             self._healthy(progress=True)
             del event  # a quiet watch must not hold the last raw object (secret data)
@@ -317,16 +317,6 @@ def backoff_delay(settings: ReflectorSettings, failures: int, draw: float) -> fl
     growth = settings.backoff_multiplier ** min(failures, 64)
     delay = min(settings.backoff_initial * growth, settings.backoff_max)
     return delay * (1 + settings.backoff_jitter * draw)
-
-
-def _items(page: dict[str, Any]) -> list[dict[str, Any]]:
-    items = page.get("items")
-    return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
-
-
-def _resource_version(obj: dict[str, Any]) -> str:
-    metadata = obj.get("metadata")
-    return str(metadata.get("resourceVersion") or "") if isinstance(metadata, dict) else ""
 
 
 def _reason(exc: Exception) -> str:

@@ -1,152 +1,172 @@
-"""Shapes of the Kubernetes API objects we read, as TypedDicts.
+"""Shapes of the Kubernetes API objects we read, as frozen msgspec Structs.
 
-Only the fields the exporter uses are declared; everything is optional (``total=False``)
-because the cluster is untrusted input: reducers must cope with any field missing. These
-are also the schemas :mod:`exporter.kube.decoding` decodes into, skipping every field not
-declared here (a pod's managedFields, labels and most of its spec and status never become
-Python objects), so a field a reducer starts to read must be declared here first.
+Only the fields the exporter uses are declared; every field has a default because the
+cluster is untrusted input: a field that is missing, ``null`` or of the wrong type reads as
+its default (``""``, ``0``, an empty tuple or mapping, an empty nested object). These are the
+schemas :mod:`exporter.kube.decoding` decodes into, skipping every field not declared here
+(a pod's managedFields, labels and most of its spec and status never become Python objects),
+so a field a reducer starts to read must be declared here first.
+
+Decoded objects are neither tracked by the cyclic garbage collector (``gc=False``: they
+hold only strings, numbers, tuples and other such objects, never a cycle) nor mutable, so
+the empty nested objects can be shared defaults.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict
+from typing import Any, Generic, Literal, TypeVar
+
+import msgspec
+
+T = TypeVar("T")
 
 
-class ManagedFieldsEntry(TypedDict, total=False):
-    manager: str
-    operation: str
-    time: str
-    fieldsType: str
-    fieldsV1: dict[str, object]
-    subresource: str
+class KubeStruct(msgspec.Struct, frozen=True, gc=False, omit_defaults=True):
+    """The base of every schema (a Struct's configuration is inherited)."""
 
 
-class NameMeta(TypedDict, total=False):
-    """The metadata of pods, events, service accounts and metadata-only secrets."""
-
-    name: str
-    namespace: str
-    uid: str
-    resourceVersion: str
-    creationTimestamp: str
-    deletionTimestamp: str
+class ManagedFieldsEntry(KubeStruct, frozen=True):
+    manager: str = ""
+    operation: str = ""
+    time: str = ""
+    fieldsType: str = ""
+    fieldsV1: dict[str, object] = {}
+    subresource: str = ""
 
 
-class ObjectMeta(NameMeta, total=False):
+class NameMeta(KubeStruct, frozen=True):
+    """The metadata of pods, service accounts and metadata-only secrets."""
+
+    name: str = ""
+    namespace: str = ""
+    resourceVersion: str = ""
+
+
+class EventMeta(NameMeta, frozen=True):
+    """Events are counted per UID, so a recreated name counts anew."""
+
+    uid: str = ""
+
+
+class ObjectMeta(NameMeta, frozen=True):
     """The metadata of pull secrets: annotations declare expiries, managedFields rotations."""
 
-    annotations: dict[str, str]
-    managedFields: list[ManagedFieldsEntry]
+    creationTimestamp: str = ""
+    annotations: dict[str, str] = {}
+    managedFields: tuple[ManagedFieldsEntry, ...] = ()
 
 
-# The functional form: ``continue`` is a Python keyword.
-ListMeta = TypedDict(
-    "ListMeta", {"resourceVersion": str, "continue": str, "remainingItemCount": int}, total=False
-)
+class ListMeta(KubeStruct, frozen=True):
+    resourceVersion: str = ""
+    continue_: str = msgspec.field(default="", name="continue")  # a Python keyword
+    remainingItemCount: int = 0
 
 
-class LocalObjectReference(TypedDict, total=False):
-    name: str
+class LocalObjectReference(KubeStruct, frozen=True):
+    name: str = ""
 
 
-class ContainerSpec(TypedDict, total=False):
-    name: str
-    image: str
+class ContainerSpec(KubeStruct, frozen=True):
+    name: str = ""
+    image: str = ""
 
 
-class PodSpec(TypedDict, total=False):
-    serviceAccountName: str
-    serviceAccount: str
-    imagePullSecrets: list[LocalObjectReference]
-    initContainers: list[ContainerSpec]
-    containers: list[ContainerSpec]
-    ephemeralContainers: list[ContainerSpec]
+class PodSpec(KubeStruct, frozen=True):
+    serviceAccountName: str = ""
+    serviceAccount: str = ""
+    imagePullSecrets: tuple[LocalObjectReference, ...] = ()
+    initContainers: tuple[ContainerSpec, ...] = ()
+    containers: tuple[ContainerSpec, ...] = ()
+    ephemeralContainers: tuple[ContainerSpec, ...] = ()
 
 
-class ContainerStateWaiting(TypedDict, total=False):
-    reason: str
-    message: str
+class ContainerStateWaiting(KubeStruct, frozen=True):
+    reason: str = ""
+    message: str = ""
 
 
-class ContainerState(TypedDict, total=False):
-    waiting: ContainerStateWaiting
+class ContainerState(KubeStruct, frozen=True):
+    waiting: ContainerStateWaiting | None = None
+    """``None`` unless the container is waiting (running and terminated are not read)."""
 
 
-class ContainerStatus(TypedDict, total=False):
-    name: str
-    state: ContainerState
+class ContainerStatus(KubeStruct, frozen=True):
+    name: str = ""
+    state: ContainerState = ContainerState()
 
 
-class PodCondition(TypedDict, total=False):
-    type: str
-    status: str
-    lastTransitionTime: str
+class PodCondition(KubeStruct, frozen=True):
+    type: str = ""
+    status: str = ""
+    lastTransitionTime: str = ""
 
 
-class PodStatus(TypedDict, total=False):
-    conditions: list[PodCondition]
-    initContainerStatuses: list[ContainerStatus]
-    containerStatuses: list[ContainerStatus]
-    ephemeralContainerStatuses: list[ContainerStatus]
+class PodStatus(KubeStruct, frozen=True):
+    conditions: tuple[PodCondition, ...] = ()
+    initContainerStatuses: tuple[ContainerStatus, ...] = ()
+    containerStatuses: tuple[ContainerStatus, ...] = ()
+    ephemeralContainerStatuses: tuple[ContainerStatus, ...] = ()
 
 
-class Pod(TypedDict, total=False):
-    metadata: NameMeta
-    spec: PodSpec
-    status: PodStatus
+class Pod(KubeStruct, frozen=True):
+    metadata: NameMeta = NameMeta()
+    spec: PodSpec = PodSpec()
+    status: PodStatus = PodStatus()
 
 
-class Secret(TypedDict, total=False):
-    metadata: ObjectMeta
-    type: str
-    data: dict[str, str]
+class Secret(KubeStruct, frozen=True):
+    metadata: ObjectMeta = ObjectMeta()
+    type: str = ""
+    data: dict[str, str] = {}
 
 
-class ServiceAccount(TypedDict, total=False):
-    metadata: NameMeta
-    imagePullSecrets: list[LocalObjectReference]
+class ServiceAccount(KubeStruct, frozen=True):
+    metadata: NameMeta = NameMeta()
+    imagePullSecrets: tuple[LocalObjectReference, ...] = ()
 
 
-class ObjectReference(TypedDict, total=False):
-    kind: str
-    namespace: str
-    name: str
-    uid: str
-    fieldPath: str
+class ObjectReference(KubeStruct, frozen=True):
+    kind: str = ""
+    namespace: str = ""
+    name: str = ""
+    uid: str = ""
+    fieldPath: str = ""
 
 
-class EventSeries(TypedDict, total=False):
-    count: int
-    lastObservedTime: str
+class EventSeries(KubeStruct, frozen=True):
+    count: int = 0
+    lastObservedTime: str = ""
 
 
-class Event(TypedDict, total=False):
-    metadata: NameMeta
-    involvedObject: ObjectReference
-    reason: str
-    message: str
-    count: int
-    series: EventSeries
+class Event(KubeStruct, frozen=True):
+    metadata: EventMeta = EventMeta()
+    involvedObject: ObjectReference | None = None
+    reason: str = ""
+    message: str = ""
+    count: int = 0
+    series: EventSeries | None = None
 
 
-class PartialObjectMetadata(TypedDict, total=False):
+class PartialObjectMetadata(KubeStruct, frozen=True):
     """What a metadata-only LIST or watch returns per object."""
 
-    metadata: NameMeta
+    metadata: NameMeta = NameMeta()
 
 
-class Status(TypedDict, total=False):
-    kind: str
-    status: str
-    message: str
-    reason: str
-    code: int
+class Page(KubeStruct, Generic[T], frozen=True):
+    """A LIST response."""
+
+    metadata: ListMeta = ListMeta()
+    items: tuple[T, ...] = ()
 
 
 WatchEventType = Literal["ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"]
 
-# Any object a reflector delivers; reducers narrow it to the resource's own TypedDict.
-KubeObject = Pod | Secret | ServiceAccount | Event
+KubeObject = Pod | Secret | ServiceAccount | Event | PartialObjectMetadata
+"""Any object a reflector delivers."""
+Named = Pod | Secret | ServiceAccount | PartialObjectMetadata
+"""Objects known by ``(namespace, name)``."""
 
-# A decoded JSON object as the reflector delivers it, before a reducer narrows it.
-RawObject = dict[str, Any]
+SinkObject = KubeStruct | dict[str, Any]
+"""What a reflector's sink takes: a decoded object, or a JSON object (a test's, a tool's)
+that the sink converts as the decoder converts a malformed one."""

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from exporter.kube.reflector import ReflectorStatus, Sink, WatchTarget
+from exporter.kube.types import Event, PartialObjectMetadata, Pod, Secret, ServiceAccount
 from exporter.state import reducers
 from exporter.state.failures import FailureCounter
 from exporter.state.records import (
@@ -47,13 +48,15 @@ class ClusterState:
     failures: FailureCounter = field(default_factory=FailureCounter)
 
     def __post_init__(self) -> None:
-        self.pods = ObjectStore(reducers.make_pod_reducer(self.clock), reducers.key_by_name)
-        self.secrets = ObjectStore(reducers.make_secret_reducer(self.clock), reducers.key_by_name)
-        self.serviceaccounts = ObjectStore(reducers.reduce_service_account, reducers.key_by_name)
-        self.events = ObjectStore(reducers.reduce_event, reducers.key_by_uid)
+        by_name = reducers.key_by_name
+        self.pods = ObjectStore(reducers.make_pod_reducer(self.clock), by_name, Pod)
+        self.secrets = ObjectStore(reducers.make_secret_reducer(self.clock), by_name, Secret)
+        self.serviceaccounts = ObjectStore(reducers.reduce_service_account, by_name, ServiceAccount)
+        self.events = ObjectStore(reducers.reduce_event, reducers.key_by_uid, Event)
         self.events.add_listener(self.failures)
-        self.other_secrets = ObjectStore(reducers.reduce_other_secret, reducers.key_by_name)
-        self.secrets_elsewhere = ObjectStore(reducers.reduce_other_secret, reducers.key_by_name)
+        names_only = PartialObjectMetadata
+        self.other_secrets = ObjectStore(reducers.reduce_other_secret, by_name, names_only)
+        self.secrets_elsewhere = ObjectStore(reducers.reduce_other_secret, by_name, names_only)
 
     def sink_for(self, target: WatchTarget) -> Sink:
         """A new sink for ``target``'s reflector: a partition of the store it feeds."""

@@ -1,7 +1,8 @@
-"""Pure functions from a raw API object (and the previous record) to a compact record.
+"""Pure functions from a decoded API object (and the previous record) to a compact record.
 
-A reducer returns ``None`` for an object the exporter does not keep. It never raises on
-malformed input: a field of the wrong type reads as absent.
+A reducer returns ``None`` for an object the exporter does not keep. The objects come from
+:mod:`exporter.kube.decoding`, where a field of the wrong type already reads as absent;
+reducers still bound every string they keep (names, images, messages).
 """
 
 from __future__ import annotations
@@ -13,13 +14,19 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from functools import lru_cache
-from typing import Generic, TypeVar, cast
+from typing import Generic, TypeVar
 
 from exporter.credentials import parse_pull_secret
 from exporter.kube.types import (
+    ContainerSpec,
+    ContainerStatus,
     Event,
+    LocalObjectReference,
+    Named,
     ObjectMeta,
-    RawObject,
+    PartialObjectMetadata,
+    Pod,
+    PodStatus,
     Secret,
     ServiceAccount,
 )
@@ -51,10 +58,6 @@ UNKNOWN_REGISTRY = interning.UNKNOWN_REGISTRY
 _DIGEST_KEY = os.urandom(32)  # per process: the digest reveals nothing across restarts
 
 
-def _str(value: object, limit: int = MAX_NAME) -> str:
-    return value[:limit] if isinstance(value, str) else ""
-
-
 class _ByDigest(Generic[T]):
     """A pure function of (reason, message), remembered for the last ``kept`` inputs.
 
@@ -84,58 +87,42 @@ _waiting_cause = _ByDigest(lambda reason, message: classify(message, reason=reas
 _pull_failure_event = _ByDigest(pull_failure_event)
 
 
-def _dict(value: object) -> dict[str, object]:
-    return value if isinstance(value, dict) else {}
-
-
-def _dicts(value: object) -> list[dict[str, object]]:
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
-
-
-def _meta(raw: RawObject) -> ObjectMeta:
-    meta = raw.get("metadata")
-    return cast(ObjectMeta, meta) if isinstance(meta, dict) else ObjectMeta()
-
-
-def key_by_name(raw: RawObject) -> Hashable | None:
+def key_by_name(obj: Named) -> Hashable | None:
     """``(namespace, name)``, the identity pods, secrets and service accounts are joined by."""
-    meta = _meta(raw)
-    name = _str(meta.get("name"))
-    return (_str(meta.get("namespace")), name) if name else None
+    meta = obj.metadata
+    name = meta.name[:MAX_NAME]
+    return (meta.namespace[:MAX_NAME], name) if name else None
 
 
-def key_by_uid(raw: RawObject) -> Hashable | None:
+def key_by_uid(obj: Event) -> Hashable | None:
     """The object's UID: events are counted per UID, so a recreated name counts anew."""
-    return _str(_meta(raw).get("uid")) or None
+    return obj.metadata.uid[:MAX_NAME] or None
 
 
-def _names(refs: object) -> tuple[str, ...]:
-    if not isinstance(refs, list):
-        return ()
-    names = []
-    for ref in refs:
-        if isinstance(ref, dict) and (name := _str(ref.get("name"))):
-            names.append(interning.text(name))
-    return tuple(names)
+def _names(refs: tuple[LocalObjectReference, ...]) -> tuple[str, ...]:
+    return tuple(interning.text(ref.name[:MAX_NAME]) for ref in refs if ref.name)
 
 
 def make_pod_reducer(
     clock: Clock = time.time,
-) -> Callable[[RawObject, PodRecord | None], PodRecord]:
+) -> Callable[[Pod, PodRecord | None], PodRecord]:
     """A reducer for pods; ``clock`` stamps when a container was first seen waiting."""
 
-    def reduce_pod(raw: RawObject, old: PodRecord | None) -> PodRecord:
-        meta = _meta(raw)
-        spec, status = _dict(raw.get("spec")), _dict(raw.get("status"))
+    def reduce_pod(pod: Pod, old: PodRecord | None) -> PodRecord:
+        meta, spec, status = pod.metadata, pod.spec, pod.status
         waiting = _waiting_containers(status)
         containers: list[ContainerRecord] = []
-        for kind, spec_key, _ in _CONTAINER_FIELDS:
-            specs = spec.get(spec_key)
+        kinds: tuple[tuple[ContainerKind, tuple[ContainerSpec, ...]], ...] = (
+            ("init", spec.initContainers),
+            ("regular", spec.containers),
+            ("ephemeral", spec.ephemeralContainers),
+        )
+        for kind, specs in kinds:
             if not specs:  # init and ephemeral containers, in most pods
                 continue
-            for c in _dicts(specs)[:MAX_CONTAINERS]:
-                name = _str(c.get("name"))
-                image = _str(c.get("image"), MAX_MESSAGE)
+            for c in specs[:MAX_CONTAINERS]:
+                name = c.name[:MAX_NAME]
+                image = c.image[:MAX_MESSAGE]
                 state = waiting.get((kind, name)) if waiting else None
                 if state is None:
                     # Nearly every container: one shared record per (kind, name, image).
@@ -144,12 +131,12 @@ def make_pod_reducer(
                     containers.append(
                         _waiting_container(kind, name, image, state, old=old, status=status)
                     )
-        account = _str(spec.get("serviceAccountName") or spec.get("serviceAccount"))
+        account = (spec.serviceAccountName or spec.serviceAccount)[:MAX_NAME]
         return PodRecord(
-            namespace=interning.text(_str(meta.get("namespace"))),
-            name=_str(meta.get("name")),
+            namespace=interning.text(meta.namespace[:MAX_NAME]),
+            name=meta.name[:MAX_NAME],
             service_account=interning.text(account or "default"),
-            image_pull_secrets=_names(spec.get("imagePullSecrets")),
+            image_pull_secrets=_names(spec.imagePullSecrets),
             containers=tuple(containers),
         )
 
@@ -160,7 +147,7 @@ def make_pod_reducer(
         waiting: tuple[str, str],
         *,
         old: PodRecord | None,
-        status: dict[str, object],
+        status: PodStatus,
     ) -> ContainerRecord:
         reason, message = waiting
         image = interning.text(image)
@@ -217,38 +204,29 @@ _running_cached = lru_cache(maxsize=65536)(_running_record)
 
 
 def _waiting_containers(
-    status: dict[str, object],
+    status: PodStatus,
 ) -> dict[tuple[ContainerKind, str], tuple[str, str]]:
     """``(reason, message)`` of each waiting container, by (kind, name); usually empty.
 
     For a name listed twice, the last status counts, as it would in a dict by name.
     """
     found: dict[tuple[ContainerKind, str], tuple[str, str]] = {}
-    for kind, _, status_key in _CONTAINER_FIELDS:
-        statuses = status.get(status_key)
-        if not isinstance(statuses, list):
-            continue
+    kinds: tuple[tuple[ContainerKind, tuple[ContainerStatus, ...]], ...] = (
+        ("init", status.initContainerStatuses),
+        ("regular", status.containerStatuses),
+        ("ephemeral", status.ephemeralContainerStatuses),
+    )
+    for kind, statuses in kinds:
         for entry in statuses:
-            if not isinstance(entry, dict):
-                continue
-            state = entry.get("state")
-            waiting = state.get("waiting") if isinstance(state, dict) else None
-            if isinstance(waiting, dict):
-                reason = _str(waiting.get("reason"), 128)
-                found[(kind, _str(entry.get("name")))] = (
-                    reason,
-                    _str(waiting.get("message"), MAX_MESSAGE),
+            waiting = entry.state.waiting
+            if waiting is not None:
+                found[(kind, entry.name[:MAX_NAME])] = (
+                    waiting.reason[:128],
+                    waiting.message[:MAX_MESSAGE],
                 )
             elif found:
-                found.pop((kind, _str(entry.get("name"))), None)
+                found.pop((kind, entry.name[:MAX_NAME]), None)
     return found
-
-
-_CONTAINER_FIELDS: tuple[tuple[ContainerKind, str, str], ...] = (
-    ("init", "initContainers", "initContainerStatuses"),
-    ("regular", "containers", "containerStatuses"),
-    ("ephemeral", "ephemeralContainers", "ephemeralContainerStatuses"),
-)
 
 
 _CONDITION_OF_KIND: dict[str, ContainerKind] = {
@@ -257,40 +235,36 @@ _CONDITION_OF_KIND: dict[str, ContainerKind] = {
 }
 
 
-def _not_ready_since(status: dict[str, object]) -> dict[ContainerKind, float]:
+def _not_ready_since(status: PodStatus) -> dict[ContainerKind, float]:
     """When the pod's init / regular containers last stopped being ready, per kind."""
     since: dict[ContainerKind, float] = {}
-    for condition in _dicts(status.get("conditions")):
-        kind = _CONDITION_OF_KIND.get(_str(condition.get("type")))
-        when = parse_rfc3339(condition.get("lastTransitionTime"))
-        if kind and condition.get("status") == "False" and when is not None:
+    for condition in status.conditions:
+        kind = _CONDITION_OF_KIND.get(condition.type)
+        when = parse_rfc3339(condition.lastTransitionTime)
+        if kind and condition.status == "False" and when is not None:
             since[kind] = when
     return since
 
 
 def reduce_service_account(
-    raw: RawObject, old: ServiceAccountRecord | None
+    sa: ServiceAccount, old: ServiceAccountRecord | None
 ) -> ServiceAccountRecord:
-    sa = cast(ServiceAccount, raw)
-    meta = _meta(raw)
     return ServiceAccountRecord(
-        namespace=_str(meta.get("namespace")),
-        name=_str(meta.get("name")),
-        image_pull_secrets=_names(sa.get("imagePullSecrets")),
+        namespace=sa.metadata.namespace[:MAX_NAME],
+        name=sa.metadata.name[:MAX_NAME],
+        image_pull_secrets=_names(sa.imagePullSecrets),
     )
 
 
 def make_secret_reducer(
     clock: Clock = time.time,
-) -> Callable[[RawObject, SecretRecord | None], SecretRecord]:
+) -> Callable[[Secret, SecretRecord | None], SecretRecord]:
     """A reducer for secrets: keeps derived facts, drops the data itself."""
 
-    def reduce_secret(raw: RawObject, old: SecretRecord | None) -> SecretRecord:
-        secret = cast(Secret, raw)
-        meta = _meta(raw)
-        data = _dict(raw.get("data"))
-        digest = _digest(data.items())
-        created = parse_rfc3339(meta.get("creationTimestamp"))
+    def reduce_secret(secret: Secret, old: SecretRecord | None) -> SecretRecord:
+        meta = secret.metadata
+        digest = _digest(secret.data.items())
+        created = parse_rfc3339(meta.creationTimestamp)
         written = _data_write_time(meta)
         if old is None:
             rotated = written or created
@@ -301,17 +275,11 @@ def make_secret_reducer(
             rotated = written if written is not None else clock()
         else:
             rotated = old.last_rotated
-        annotations = _dict(meta.get("annotations"))
-        secret_type = _str(secret.get("type"), 256) or "Opaque"
-        parsed = parse_pull_secret(
-            secret_type,
-            {str(k): v for k, v in data.items() if isinstance(v, str)},
-            {str(k): v for k, v in annotations.items() if isinstance(v, str)},
-            now=clock(),
-        )
+        secret_type = secret.type[:256] or "Opaque"
+        parsed = parse_pull_secret(secret_type, secret.data, meta.annotations, now=clock())
         return SecretRecord(
-            namespace=_str(meta.get("namespace")),
-            name=_str(meta.get("name")),
+            namespace=meta.namespace[:MAX_NAME],
+            name=meta.name[:MAX_NAME],
             type=secret_type,
             created=created,
             last_rotated=rotated,
@@ -323,9 +291,9 @@ def make_secret_reducer(
     return reduce_secret
 
 
-def _digest(items: Iterable[tuple[str, object]]) -> str:
+def _digest(items: Iterable[tuple[str, str]]) -> str:
     mac = hmac.new(_DIGEST_KEY, digestmod=hashlib.sha256)
-    for key, value in sorted((str(k), str(v)) for k, v in items):
+    for key, value in sorted(items):
         mac.update(key.encode(errors="replace") + b"\0" + value.encode(errors="replace") + b"\0")
     return mac.hexdigest()[:16]
 
@@ -338,40 +306,39 @@ def _data_write_time(meta: ObjectMeta) -> float | None:
     per-field time). A manager that never touched the data never counts.
     """
     latest: float | None = None
-    for entry in _dicts(meta.get("managedFields")):
-        fields = entry.get("fieldsV1")
-        if isinstance(fields, dict) and ("f:data" in fields or "f:stringData" in fields):
-            when = parse_rfc3339(entry.get("time"))
+    for entry in meta.managedFields:
+        fields = entry.fieldsV1
+        if "f:data" in fields or "f:stringData" in fields:
+            when = parse_rfc3339(entry.time)
             if when is not None and (latest is None or when > latest):
                 latest = when
     return latest
 
 
-def reduce_other_secret(raw: RawObject, old: OtherSecretRecord | None) -> OtherSecretRecord:
+def reduce_other_secret(
+    obj: PartialObjectMetadata | Secret, old: OtherSecretRecord | None
+) -> OtherSecretRecord:
     """Names of secrets that are not pull secrets (annotations may hold data: dropped)."""
-    meta = _meta(raw)
-    return OtherSecretRecord(_str(meta.get("namespace")), _str(meta.get("name")))
+    return OtherSecretRecord(obj.metadata.namespace[:MAX_NAME], obj.metadata.name[:MAX_NAME])
 
 
-def reduce_event(raw: RawObject, old: EventRecord | None) -> EventRecord | None:
+def reduce_event(event: Event, old: EventRecord | None) -> EventRecord | None:
     """Pull-failure events about pods; every other event is dropped at once."""
-    event = cast(Event, raw)
-    involved = event.get("involvedObject")
-    reason = _str(event.get("reason"), 128)
-    if not isinstance(involved, dict) or involved.get("kind") != "Pod":
+    involved = event.involvedObject
+    reason = event.reason[:128]
+    if involved is None or involved.kind != "Pod":
         return None
-    classification = _pull_failure_event(reason, _str(event.get("message"), MAX_MESSAGE))
+    classification = _pull_failure_event(reason, event.message[:MAX_MESSAGE])
     if classification is None:
         return None
-    series = event.get("series")
-    count = series.get("count") if isinstance(series, dict) else event.get("count")
-    meta = _meta(raw)
+    count = event.series.count if event.series is not None else event.count
+    meta = event.metadata
     return EventRecord(
-        uid=_str(meta.get("uid")),
-        namespace=_str(meta.get("namespace")) or _str(involved.get("namespace")),
-        pod=_str(involved.get("name")),
+        uid=meta.uid[:MAX_NAME],
+        namespace=meta.namespace[:MAX_NAME] or involved.namespace[:MAX_NAME],
+        pod=involved.name[:MAX_NAME],
         reason=reason,
         cause=classification.cause.value,
         registry=classification.registry or UNKNOWN_REGISTRY,
-        count=min(count, MAX_EVENT_COUNT) if isinstance(count, int) and count > 0 else 1,
+        count=min(count, MAX_EVENT_COUNT) if count > 0 else 1,
     )

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol, cast
+
+from exporter.kube.types import Named, SinkObject
 
 
 class _Sink(Protocol):
     def begin_relist(self, *, initial: bool) -> None: ...
-    def upsert(self, obj: dict[str, Any]) -> None: ...
-    def delete(self, obj: dict[str, Any]) -> None: ...
+    def upsert(self, obj: SinkObject) -> None: ...
+    def delete(self, obj: SinkObject) -> None: ...
     def end_relist(self) -> None: ...
 
 
@@ -41,10 +43,12 @@ class Shard:
         return self.count == 1 or shard_of(namespace, self.count) == self.index
 
 
-def _namespace(obj: dict[str, Any]) -> str:
-    meta = obj.get("metadata")
-    namespace = meta.get("namespace") if isinstance(meta, dict) else None
-    return namespace if isinstance(namespace, str) else ""
+def _namespace(obj: SinkObject) -> str:
+    if not isinstance(obj, dict):
+        return cast(Named, obj).metadata.namespace
+    meta = obj.get("metadata")  # a JSON object (a test's, a tool's)
+    found = meta.get("namespace") if isinstance(meta, dict) else None
+    return found if isinstance(found, str) else ""
 
 
 class ShardedSink:
@@ -55,7 +59,7 @@ class ShardedSink:
         self._owned = owned
         self._elsewhere = elsewhere
 
-    def _sink_for(self, obj: dict[str, Any]) -> _Sink | None:
+    def _sink_for(self, obj: SinkObject) -> _Sink | None:
         return self._owned if self._shard.owns(_namespace(obj)) else self._elsewhere
 
     def begin_relist(self, *, initial: bool) -> None:
@@ -63,12 +67,12 @@ class ShardedSink:
         if self._elsewhere is not None:
             self._elsewhere.begin_relist(initial=initial)
 
-    def upsert(self, obj: dict[str, Any]) -> None:
+    def upsert(self, obj: SinkObject) -> None:
         sink = self._sink_for(obj)
         if sink is not None:
             sink.upsert(obj)
 
-    def delete(self, obj: dict[str, Any]) -> None:
+    def delete(self, obj: SinkObject) -> None:
         sink = self._sink_for(obj)
         if sink is not None:
             sink.delete(obj)

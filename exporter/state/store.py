@@ -12,6 +12,9 @@ from collections.abc import Callable, Hashable, Iterable, Iterator
 from enum import Enum
 from typing import Any, Generic, Protocol, TypeVar, cast
 
+from exporter.kube.decoding import convert
+from exporter.kube.types import KubeStruct, SinkObject
+
 R = TypeVar("R")
 K = Hashable
 
@@ -27,8 +30,10 @@ class Phase(Enum):
     """A watch event: a change as it happens."""
 
 
-Reducer = Callable[[dict[str, Any], "R | None"], "R | None"]
-KeyOf = Callable[[dict[str, Any]], "K | None"]
+Reducer = Callable[[Any, "R | None"], "R | None"]
+"""From a decoded object (one of :mod:`exporter.kube.types`) and the old record."""
+KeyOf = Callable[[Any], "K | None"]
+
 Listener = Callable[["R | None", "R | None", Phase], None]
 
 
@@ -42,9 +47,10 @@ class ObjectStore(Generic[R]):
     every change, ``key_version`` when a key comes or goes, and each namespace's version
     (:meth:`namespace_version`) when one of its records changes."""
 
-    def __init__(self, reduce: Reducer[R], key_of: KeyOf) -> None:
+    def __init__(self, reduce: Reducer[R], key_of: KeyOf, schema: type[KubeStruct]) -> None:
         self._reduce = reduce
         self._key_of = key_of
+        self._schema = schema
         self._records: dict[K, R] = {}
         self._by_namespace: dict[str, dict[K, R]] = {}
         self._namespace_versions: dict[str, int] = {}
@@ -96,12 +102,15 @@ class ObjectStore(Generic[R]):
         """A sink for one reflector."""
         return StorePartition(self)
 
-    def _put(self, raw: dict[str, Any], phase: Phase) -> K | None:
-        key = self._key_of(raw)
+    def _decoded(self, obj: SinkObject) -> KubeStruct:
+        return convert(self._schema, obj) if isinstance(obj, dict) else obj
+
+    def _put(self, obj: KubeStruct, phase: Phase) -> K | None:
+        key = self._key_of(obj)
         if key is None:
             return None
         old = self._records.get(key)
-        new = self._reduce(raw, old)
+        new = self._reduce(obj, old)
         if new is None:
             self._remove(key, phase)
             return None
@@ -143,7 +152,8 @@ class StorePartition(Generic[R]):
         self._seen = set()
         self._phase = Phase.INITIAL_LIST if initial else Phase.RELIST
 
-    def upsert(self, obj: dict[str, Any]) -> None:
+    def upsert(self, obj: SinkObject) -> None:
+        obj = self._store._decoded(obj)
         key = self._store._put(obj, self._phase)
         if key is None:
             key = self._store._key_of(obj)
@@ -154,8 +164,8 @@ class StorePartition(Generic[R]):
         if self._seen is not None:
             self._seen.add(key)
 
-    def delete(self, obj: dict[str, Any]) -> None:
-        key = self._store._key_of(obj)
+    def delete(self, obj: SinkObject) -> None:
+        key = self._store._key_of(self._store._decoded(obj))
         if key is not None and key in self._owned:
             self._owned.discard(key)
             self._store._remove(key, Phase.WATCH)

@@ -21,6 +21,7 @@ from exporter.kube.reflector import (
     WatchTarget,
     backoff_delay,
 )
+from exporter.kube.types import ServiceAccount
 from exporter.simulator import Simulator
 from exporter.simulator.faults import (
     DisconnectMidLine,
@@ -91,7 +92,7 @@ async def reflecting(
 async def reflect(simulator: Simulator, kubeconfig: Path) -> AsyncIterator[Running]:
     for n in range(5):
         simulator.create(service_account(f"sa-{n}"))
-    store = ObjectStore(reduce_service_account, key_by_name)
+    store = ObjectStore(reduce_service_account, key_by_name, ServiceAccount)
     status = ReflectorStatus()
     async with reflecting(kubeconfig, store.partition(), status):
         await eventually(lambda: status.synced)
@@ -189,7 +190,7 @@ async def test_wrong_token_is_reported_down(simulator: Simulator, tmp_path: Path
     kubeconfig.write_text(kubeconfig.read_text().replace("test-token-not-secret", "wrong"))
     client = KubeClient(load_api_config(str(kubeconfig)))
     status = ReflectorStatus()
-    store = ObjectStore(reduce_service_account, key_by_name)
+    store = ObjectStore(reduce_service_account, key_by_name, ServiceAccount)
     target = WatchTarget("serviceaccounts", "/api/v1/serviceaccounts")
     task = asyncio.create_task(Reflector(client, target, store.partition(), FAST, status).run())
     try:
@@ -218,7 +219,7 @@ class RaisingOnce(StorePartition[ServiceAccountRecord]):
     object: those are left out and counted, see the test below)."""
 
     def __init__(self) -> None:
-        self.store = ObjectStore(reduce_service_account, key_by_name)
+        self.store = ObjectStore(reduce_service_account, key_by_name, ServiceAccount)
         super().__init__(self.store)
         self.raised = False
 
@@ -246,7 +247,7 @@ async def test_an_unexpected_exception_is_counted_and_retried(
 
 class CountingLists(StorePartition[ServiceAccountRecord]):
     def __init__(self) -> None:
-        super().__init__(ObjectStore(reduce_service_account, key_by_name))
+        super().__init__(ObjectStore(reduce_service_account, key_by_name, ServiceAccount))
         self.lists = 0
 
     def begin_relist(self, *, initial: bool) -> None:
@@ -291,10 +292,10 @@ class Poisoned(StorePartition[ServiceAccountRecord]):
     """A sink that cannot take one object (a reducer bug, say)."""
 
     def __init__(self) -> None:
-        super().__init__(ObjectStore(reduce_service_account, key_by_name))
+        super().__init__(ObjectStore(reduce_service_account, key_by_name, ServiceAccount))
 
-    def upsert(self, obj: dict[str, Any]) -> None:
-        if obj.get("metadata", {}).get("name") == "poison":
+    def upsert(self, obj: Any) -> None:  # a decoded ServiceAccount
+        if obj.metadata.name == "poison":
             raise KeyError("a bug")
         super().upsert(obj)
 
@@ -337,7 +338,7 @@ async def test_lists_are_paginated_and_watches_bounded(tmp_path: Path) -> None:
     client = KubeClient(load_api_config(str(tmp_path / "kubeconfig")))
     status = ReflectorStatus()
     target = WatchTarget("serviceaccounts", "/api/v1/serviceaccounts")
-    store = ObjectStore(reduce_service_account, key_by_name)
+    store = ObjectStore(reduce_service_account, key_by_name, ServiceAccount)
     task = asyncio.create_task(Reflector(client, target, store.partition(), FAST, status).run())
     try:
         await eventually(lambda: any(q.get("watch") == "true" for q in sim.queries))

@@ -1,11 +1,15 @@
-"""Reducers: raw API objects to compact records, robust to malformed input."""
+"""Reducers: API objects (decoded as the reflector decodes them) to compact records,
+robust to malformed input."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
+from exporter.kube.decoding import decoder_for
+from exporter.kube.types import Event, Pod, Secret, ServiceAccount
 from exporter.state.reducers import (
     UNKNOWN_REGISTRY,
     _running_cached,
@@ -24,7 +28,12 @@ class FakeClock:
         return self.now
 
 
-def pod(waiting: str | None, message: str = "") -> dict[str, Any]:
+def decoded(resource: str, raw: object) -> Any:
+    """``raw`` as the reflector hands it over: its JSON through the resource's decoder."""
+    return decoder_for(resource).object(json.dumps(raw).encode())
+
+
+def raw_pod(waiting: str | None, message: str = "") -> dict[str, Any]:
     state: dict[str, Any] = (
         {"waiting": {"reason": waiting, "message": message}} if waiting else {"running": {}}
     )
@@ -41,6 +50,11 @@ def pod(waiting: str | None, message: str = "") -> dict[str, Any]:
             "containerStatuses": [{"name": "api", "state": state}],
         },
     }
+
+
+def pod(waiting: str | None, message: str = "") -> Pod:
+    decoded_pod: Pod = decoded("pods", raw_pod(waiting, message))
+    return decoded_pod
 
 
 def test_pod_record_keeps_waiting_since_across_reason_flips() -> None:
@@ -77,13 +91,13 @@ def test_pod_record_keeps_waiting_since_across_reason_flips() -> None:
     ],
 )
 def test_pod_reducer_survives_malformed_objects(raw: dict[str, Any]) -> None:
-    record = make_pod_reducer()(raw, None)
+    record = make_pod_reducer()(decoded("pods", raw), None)
     assert record.service_account == "default"
     assert all(c.registry == UNKNOWN_REGISTRY for c in record.containers)
 
 
 def test_first_sight_of_a_waiting_container_uses_the_pod_condition() -> None:
-    raw = pod("ImagePullBackOff")
+    raw = raw_pod("ImagePullBackOff")
     raw["status"]["conditions"] = [
         {
             "type": "ContainersReady",
@@ -92,19 +106,18 @@ def test_first_sight_of_a_waiting_container_uses_the_pod_condition() -> None:
         },
         {"type": "Initialized", "status": "True", "lastTransitionTime": "2026-11-25T07:00:00Z"},
     ]
-    record = make_pod_reducer(FakeClock(1_900_000_000.0))(raw, None)
+    record = make_pod_reducer(FakeClock(1_900_000_000.0))(decoded("pods", raw), None)
     assert record.containers[1].waiting_since == 1_795_593_600.0
 
 
 def test_service_account_pull_secrets() -> None:
-    record = reduce_service_account(
-        {"metadata": {"namespace": "a", "name": "default"}, "imagePullSecrets": [{"name": "r"}]},
-        None,
-    )
+    raw = {"metadata": {"namespace": "a", "name": "default"}, "imagePullSecrets": [{"name": "r"}]}
+    account: ServiceAccount = decoded("serviceaccounts", raw)
+    record = reduce_service_account(account, None)
     assert record.image_pull_secrets == ("r",)
 
 
-def secret(data: dict[str, str], managed_time: str | None = None) -> dict[str, Any]:
+def secret(data: dict[str, str], managed_time: str | None = None) -> Secret:
     meta: dict[str, Any] = {
         "namespace": "a",
         "name": "pull",
@@ -116,7 +129,9 @@ def secret(data: dict[str, str], managed_time: str | None = None) -> dict[str, A
             {"manager": "kubectl", "time": "2026-11-01T00:00:00Z", "fieldsV1": {"f:type": {}}},
             {"manager": "rotator", "time": managed_time, "fieldsV1": {"f:data": {}}},
         ]
-    return {"metadata": meta, "type": "kubernetes.io/dockerconfigjson", "data": data}
+    raw = {"metadata": meta, "type": "kubernetes.io/dockerconfigjson", "data": data}
+    decoded_secret: Secret = decoded("secrets", raw)
+    return decoded_secret
 
 
 def test_secret_rotation_time_from_managed_fields_then_observed_change() -> None:
@@ -146,14 +161,16 @@ GHCR_401 = (
 )
 
 
-def event(reason: str, message: str = GHCR_401, kind: str = "Pod", **extra: Any) -> dict[str, Any]:
-    return {
+def event(reason: str, message: str = GHCR_401, kind: str = "Pod", **extra: Any) -> Event:
+    raw = {
         "metadata": {"namespace": "a", "name": "e", "uid": "e1"},
         "involvedObject": {"kind": kind, "name": "api-1", "namespace": "a"},
         "reason": reason,
         "message": message,
         **extra,
     }
+    decoded_event: Event = decoded("events", raw)
+    return decoded_event
 
 
 def test_events_keep_only_pod_pull_failures_with_cause_and_count() -> None:
@@ -186,13 +203,14 @@ def test_huge_images_of_running_containers_are_not_cached() -> None:
     huge = "registry.example.com/" + "a" * 4000
     before = _running_cached.cache_info().currsize
     for n in range(50):
-        pod = {
+        raw = {
             "metadata": {"namespace": "a", "name": f"p{n}"},
             "spec": {"containers": [{"name": "c", "image": f"{huge}{n}"}]},
         }
-        record = reduce(pod, None)
+        record = reduce(decoded("pods", raw), None)
         assert record.containers[0].image == f"{huge}{n}"
     assert _running_cached.cache_info().currsize == before
-    reduce({"metadata": {"namespace": "a", "name": "q"},
-            "spec": {"containers": [{"name": "c", "image": "nginx:1.27"}]}}, None)  # fmt: skip
+    small = {"metadata": {"namespace": "a", "name": "q"},
+             "spec": {"containers": [{"name": "c", "image": "nginx:1.27"}]}}  # fmt: skip
+    reduce(decoded("pods", small), None)
     assert _running_cached.cache_info().currsize <= before + 1

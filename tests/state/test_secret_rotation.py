@@ -8,8 +8,11 @@ API server write for ``kubectl create``/``apply``/``annotate`` and for controlle
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from exporter.kube.decoding import decoder_for
+from exporter.kube.types import Secret
 from exporter.state.reducers import make_secret_reducer
 
 CREATED = "2026-11-01T00:00:00Z"  # 1793491200
@@ -23,13 +26,15 @@ def entry(manager: str, time: str, *fields: str, operation: str = "Update") -> d
             "fieldsType": "FieldsV1", "fieldsV1": {f: {} for f in fields}}  # fmt: skip
 
 
-def secret(managed: list[dict[str, Any]], data: str = "e30=") -> dict[str, Any]:
-    return {
+def secret(managed: list[dict[str, Any]], data: str = "e30=") -> Secret:
+    raw = {
         "metadata": {"namespace": "a", "name": "pull", "creationTimestamp": CREATED,
                      "managedFields": managed},
         "type": "kubernetes.io/dockerconfigjson",
         "data": {".dockerconfigjson": data},
     }  # fmt: skip
+    decoded: Secret = decoder_for("secrets").object(json.dumps(raw).encode())
+    return decoded
 
 
 def rotated(*managed: dict[str, Any]) -> float | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from exporter.kube.types import ServiceAccount
 from exporter.state.records import ServiceAccountRecord
 from exporter.state.reducers import key_by_name, reduce_service_account
 from exporter.state.store import ObjectStore, Phase
@@ -17,7 +18,7 @@ def sa(ns: str, name: str, *secrets: str) -> dict[str, Any]:
 
 
 def make_store() -> tuple[ObjectStore[ServiceAccountRecord], list[tuple[str, Phase]]]:
-    store = ObjectStore(reduce_service_account, key_by_name)
+    store = ObjectStore(reduce_service_account, key_by_name, ServiceAccount)
     seen: list[tuple[str, Phase]] = []
 
     def listener(
