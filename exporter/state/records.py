@@ -1,17 +1,26 @@
-"""Compact records: only what the metrics need, never raw secret data."""
+"""Compact records: only what the metrics need, never raw secret data.
+
+Records are frozen msgspec Structs kept out of the cyclic garbage collector (``gc=False``:
+they hold strings, numbers, tuples and other records, never a cycle). Built once per
+object and compared on every update, they cost a tenth of a frozen dataclass to make and
+nothing to the collector, which at 150,000 pods would otherwise walk them all.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
+
+import msgspec
 
 from exporter.credentials import Credential, Problem
 
 ContainerKind = Literal["init", "regular", "ephemeral"]
 
 
-@dataclass(frozen=True, slots=True, weakref_slot=True)
-class ContainerRecord:
+class ContainerRecord(msgspec.Struct, frozen=True, weakref=True):
+    """Shared between pods (interned, held weakly), so tracked by the collector: msgspec
+    allows weak references only to tracked Structs."""
+
     name: str
     kind: ContainerKind
     image: str
@@ -24,8 +33,7 @@ class ContainerRecord:
     """When we first saw the container waiting (kept while it keeps waiting)."""
 
 
-@dataclass(frozen=True, slots=True)
-class PodRecord:
+class PodRecord(msgspec.Struct, frozen=True, gc=False):
     namespace: str
     name: str
     service_account: str
@@ -33,15 +41,13 @@ class PodRecord:
     containers: tuple[ContainerRecord, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class ServiceAccountRecord:
+class ServiceAccountRecord(msgspec.Struct, frozen=True, gc=False):
     namespace: str
     name: str
     image_pull_secrets: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class SecretRecord:
+class SecretRecord(msgspec.Struct, frozen=True, gc=False):
     namespace: str
     name: str
     type: str
@@ -53,8 +59,7 @@ class SecretRecord:
     problems: frozenset[Problem]
 
 
-@dataclass(frozen=True, slots=True)
-class EventRecord:
+class EventRecord(msgspec.Struct, frozen=True, gc=False):
     uid: str
     namespace: str
     pod: str
@@ -65,8 +70,7 @@ class EventRecord:
     """The Event's own ``series.count`` or ``count``: how often kubelet saw it."""
 
 
-@dataclass(frozen=True, slots=True)
-class OtherSecretRecord:
+class OtherSecretRecord(msgspec.Struct, frozen=True, gc=False):
     """A secret of a type kubelet ignores for pulls; only its name is known (metadata only)."""
 
     namespace: str

@@ -8,6 +8,7 @@ import dataclasses
 import logging
 import time
 
+import msgspec
 import pytest
 
 from exporter.audit import build_report, render_json, render_text
@@ -22,6 +23,8 @@ RESOURCES = {"Secret": "secrets", "Pod": "pods", "Event": "events",
 
 def _fields(record: object) -> str:
     """Every value a record holds, recursively, as text."""
+    if isinstance(record, msgspec.Struct):
+        return " ".join(_fields(getattr(record, name)) for name in record.__struct_fields__)
     if dataclasses.is_dataclass(record) and not isinstance(record, type):
         return " ".join(_fields(getattr(record, f.name)) for f in dataclasses.fields(record))
     if isinstance(record, tuple | frozenset | list):
