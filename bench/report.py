@@ -179,6 +179,7 @@ ROWS: tuple[tuple[str, Callable[[Result], str]], ...] = (
     ("commit", lambda r: f"`{r['extra'].get('revision', 'unknown')}`"),
     ("pull secrets", lambda r: f"{r['secrets']:,}"),
     ("simulator load", lambda r: f"{r['extra']['simulator']['load_seconds']:.1f} s"),
+    ("  512 MiB touched after it", lambda r: _seconds(r["extra"]["memory_warmup_seconds"])),
     ("sync_seconds (spawn → /readyz)", lambda r: _seconds(r["sync_seconds"])),
     ("  per pod", lambda r: f"{r['sync_seconds'] / r['pods'] * 1e6:.0f} µs"),
     ("  start-up (spawn → /healthz, empty)", lambda r: _seconds(r["extra"]["startup_seconds"])),
