@@ -65,7 +65,7 @@ class _RawPage(msgspec.Struct, frozen=True, gc=False):
 
 class _Line(msgspec.Struct, frozen=True, gc=False):
     type: str = ""
-    object: msgspec.Raw | None = None
+    object: msgspec.Raw = msgspec.Raw()  # not ``Raw | None``: msgspec then accepts only null
 
 
 class Decoder(Generic[T]):
@@ -119,7 +119,7 @@ class Decoder(Generic[T]):
             if event_type == "ERROR":
                 return event_type, _object(whole.get("object"))
             return event_type, convert(self.item, _object(whole.get("object")))
-        if decoded.object is None:
+        if not decoded.object:
             raise Malformed("watch line has no object")
         if decoded.type == "ERROR":
             return decoded.type, _loads(decoded.object)

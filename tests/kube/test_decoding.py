@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from bench.cluster import generate
+from exporter.kube import decoding
 from exporter.kube.decoding import Malformed, decoder_for
 from exporter.kube.types import ContainerSpec, ListMeta
 from exporter.simulator.scenarios import load_scenario_objects
@@ -194,3 +195,20 @@ def test_watch_lines(line: bytes, expected: tuple[str, dict[str, Any]]) -> None:
 def test_malformed_watch_lines(line: bytes) -> None:
     with pytest.raises(Malformed):
         decoder_for("events").event(line)
+
+
+def test_well_formed_input_never_takes_the_slow_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lenient path (``json.loads``, then conversion) is for malformed objects only:
+    a watch that took it for every event ran at a third of its speed."""
+
+    def slow_path(body: object) -> object:
+        raise AssertionError("well-formed input was decoded by json.loads")
+
+    monkeypatch.setattr(decoding, "_json", slow_path)
+    pods = decoder_for("pods")
+    pod = b'{"metadata":{"name":"a","resourceVersion":"7"},"spec":{"containers":[{"name":"c"}]}}'
+    event_type, obj = pods.event(b'{"type":"MODIFIED","object":' + pod + b"}\n")
+    assert (event_type, obj.metadata.resourceVersion) == ("MODIFIED", "7")
+    assert pods.page(b'{"metadata":{},"items":[' + pod + b"]}").items == (obj,)
+    with pytest.raises(Malformed):
+        pods.event(b'{"type":"ADDED"}')
