@@ -1,12 +1,13 @@
 """The garbage collector's settings for a process whose state is large and long-lived.
 
 CPython's cyclic collector walks every tracked object of a generation it collects. While
-the first LISTs fill the stores (150,000 pods: millions of short-lived decoded dicts,
-hundreds of thousands of records that live on), the default thresholds collect so often
-that the collector costs as much as decoding and reducing together. Records and decoded
-pages hold no reference cycles (reference counting frees them), so during the initial
-sync the collector is made rare, and once synced everything alive is frozen: kept out of
-later collections, which then walk only what changed since.
+the first LISTs fill the stores, the decoded objects and the records are kept out of it
+(untracked msgspec Structs), but what they hold and what the reducers build on the way
+(tuples, sets, dicts of the indexes, interned container records) is tracked, and with the
+default thresholds every survivor is walked again at each older collection. None of it
+forms reference cycles (reference counting frees it), so during the initial sync the
+collector is made rare, and once synced everything alive is frozen: kept out of later
+collections, which then walk only what changed since.
 
 Process-wide: called by the command that owns the process (``serve``), never by the
 library code that tests run in-process.
