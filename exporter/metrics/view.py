@@ -69,8 +69,10 @@ class ClusterView:
         """Drop the scoped view of ``namespace`` and what it computed."""
         self._scoped.pop(namespace, None)
 
-    @property
+    @cached_property
     def root(self) -> ClusterView:
+        """The unscoped view (itself, or its parent's root): read once per pod and
+        container in a render, so looked up once per view."""
         return self.parent.root if self.parent is not None else self
 
     def scoped(self, namespace: str) -> ClusterView:
@@ -179,14 +181,16 @@ class ClusterView:
         registry keys are gathered once, and each (keys, image) pair is matched once.
         """
         counts: Counter[tuple[str, str]] = Counter()
+        keys_of, covers = self._keys_of, self._covers
         for pod, names in self.pod_secret_refs:
             if not names:
                 continue
-            keys = self._keys_of(pod.namespace, names)
-            registries = set()
-            for c in pod.containers:
-                if c.registry != UNKNOWN_REGISTRY and not self._covers(keys, c.image):
-                    registries.add(c.registry)
+            keys = keys_of(pod.namespace, names)
+            registries = {
+                c.registry
+                for c in pod.containers
+                if c.registry != UNKNOWN_REGISTRY and not covers(keys, c.image)
+            }
             for registry in registries:
                 counts[(pod.namespace, registry)] += 1
         return counts
@@ -209,9 +213,10 @@ class ClusterView:
         """Whether any of ``keys`` covers ``image`` under kubelet's matching rules; each
         (keys, image) pair is matched once for the whole view."""
         covered = self.root.covered
-        match = covered.get((keys, image))
+        pair = (keys, image)
+        match = covered.get(pair)
         if match is None:
-            match = covered[(keys, image)] = any(_matches(k, image) for k in keys)
+            match = covered[pair] = any(_matches(k, image) for k in keys)
         return match
 
     def _keys_of(self, namespace: str, names: tuple[str, ...]) -> tuple[str, ...]:
