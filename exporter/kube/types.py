@@ -14,7 +14,7 @@ the empty nested objects can be shared defaults.
 
 from __future__ import annotations
 
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, TypeVar
 
 import msgspec
 
@@ -160,10 +160,6 @@ class Page(KubeStruct, Generic[T], frozen=True):
     items: tuple[T, ...] = ()
 
 
-WatchEventType = Literal["ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"]
-
-KubeObject = Pod | Secret | ServiceAccount | Event | PartialObjectMetadata
-"""Any object a reflector delivers."""
 Named = Pod | Secret | ServiceAccount | PartialObjectMetadata
 """Objects known by ``(namespace, name)``."""
 

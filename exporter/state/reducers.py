@@ -14,7 +14,8 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from functools import lru_cache
-from typing import Generic, TypeVar
+from operator import attrgetter
+from typing import Any, Generic, TypeVar
 
 from exporter.credentials import parse_pull_secret
 from exporter.kube.types import (
@@ -112,12 +113,8 @@ def make_pod_reducer(
         meta, spec, status = pod.metadata, pod.spec, pod.status
         waiting = _waiting_containers(status)
         containers: list[ContainerRecord] = []
-        kinds: tuple[tuple[ContainerKind, tuple[ContainerSpec, ...]], ...] = (
-            ("init", spec.initContainers),
-            ("regular", spec.containers),
-            ("ephemeral", spec.ephemeralContainers),
-        )
-        for kind, specs in kinds:
+        for kind, specs_of, _ in _CONTAINER_FIELDS:
+            specs: tuple[ContainerSpec, ...] = specs_of(spec)
             if not specs:  # init and ephemeral containers, in most pods
                 continue
             for c in specs[:MAX_CONTAINERS]:
@@ -211,12 +208,8 @@ def _waiting_containers(
     For a name listed twice, the last status counts, as it would in a dict by name.
     """
     found: dict[tuple[ContainerKind, str], tuple[str, str]] = {}
-    kinds: tuple[tuple[ContainerKind, tuple[ContainerStatus, ...]], ...] = (
-        ("init", status.initContainerStatuses),
-        ("regular", status.containerStatuses),
-        ("ephemeral", status.ephemeralContainerStatuses),
-    )
-    for kind, statuses in kinds:
+    for kind, _, statuses_of in _CONTAINER_FIELDS:
+        statuses: tuple[ContainerStatus, ...] = statuses_of(status)
         for entry in statuses:
             waiting = entry.state.waiting
             if waiting is not None:
@@ -227,6 +220,14 @@ def _waiting_containers(
             elif found:
                 found.pop((kind, entry.name[:MAX_NAME]), None)
     return found
+
+
+_CONTAINER_FIELDS: tuple[tuple[ContainerKind, attrgetter[Any], attrgetter[Any]], ...] = (
+    ("init", attrgetter("initContainers"), attrgetter("initContainerStatuses")),
+    ("regular", attrgetter("containers"), attrgetter("containerStatuses")),
+    ("ephemeral", attrgetter("ephemeralContainers"), attrgetter("ephemeralContainerStatuses")),
+)
+"""Each kind of container: its specs in ``PodSpec``, its statuses in ``PodStatus``."""
 
 
 _CONDITION_OF_KIND: dict[str, ContainerKind] = {
