@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from kubernetes.aio import client as aio_client
 from kubernetes.aio import config as aio_config
 
+from bench.floor import json_page, schema_page
 from exporter.kube.client import KubeClient
 from exporter.kube.config import load_api_config
 from exporter.kube.decoding import decoder_for
@@ -53,16 +54,6 @@ async def own(kubeconfig: str) -> int:
                 return count
     finally:
         await client.close()
-
-
-def _json_page(body: bytes) -> tuple[int, str]:
-    page = json.loads(body)
-    return len(page["items"]), page["metadata"].get("continue", "")
-
-
-def _schema_page(body: bytes) -> tuple[int, str]:
-    page = PODS.page(body)
-    return len(page.items), page.metadata.continue_
 
 
 async def _aio(kubeconfig: str, read: Callable[[Any], Awaitable[tuple[int, str]]]) -> int:
@@ -95,8 +86,8 @@ async def _models(call: Any, token: str | None) -> tuple[int, str]:
 async def measure(kubeconfig: str, models: bool, repeat: int) -> dict[str, Any]:
     ways: dict[str, Callable[[], Awaitable[int]]] = {
         "own": lambda: own(kubeconfig),
-        "aio_raw_json": lambda: _aio(kubeconfig, _raw(_json_page)),
-        "aio_raw_schema": lambda: _aio(kubeconfig, _raw(_schema_page)),
+        "aio_raw_json": lambda: _aio(kubeconfig, _raw(json_page)),
+        "aio_raw_schema": lambda: _aio(kubeconfig, _raw(schema_page("pods"))),
     }
     if models:
         ways["aio_models"] = lambda: _aio(kubeconfig, _models)

@@ -71,17 +71,23 @@ async def list_all(
 
 def _parser(path: str, metadata_only: bool, with_json: bool) -> Parse:
     if with_json:
-        return _json_page
-    decode = decoder_for(path.rsplit("/", 1)[1], metadata_only=metadata_only).page
+        return json_page
+    return schema_page(path.rsplit("/", 1)[1], metadata_only=metadata_only)
 
-    def schema_page(body: bytes) -> tuple[int, str]:
+
+def schema_page(resource: str, *, metadata_only: bool = False) -> Parse:
+    """A page of ``resource`` parsed by the exporter's decoder."""
+    decode = decoder_for(resource, metadata_only=metadata_only).page
+
+    def parse(body: bytes) -> tuple[int, str]:
         page = decode(body)
         return len(page.items), page.metadata.continue_
 
-    return schema_page
+    return parse
 
 
-def _json_page(body: bytes) -> tuple[int, str]:
+def json_page(body: bytes) -> tuple[int, str]:
+    """A page parsed whole by ``json.loads``, as a client without a schema must."""
     page = json.loads(body)
     return len(page["items"]), page["metadata"].get("continue", "")
 
